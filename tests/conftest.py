@@ -1,0 +1,116 @@
+"""Shared paths and fixtures for the test suite.
+
+Run everything from the repository root with the README's test command; the
+pytest configuration lives in tests/pytest.ini.
+"""
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+TOC = ROOT / "_toc.yml"
+CONFIG = ROOT / "_config.yml"
+
+
+def load_yaml(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def toc_files():
+    """Every `file:` entry of _toc.yml, in order (root first), as repo-relative
+    paths without suffix, e.g. 'book/01_layers'."""
+    toc = load_yaml(TOC)
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+def chapter_paths():
+    """The chapter notebooks in book/, sorted by name."""
+    return sorted(p for p in BOOK.glob("*.ipynb") if p.name[:2].isdigit())
+
+
+def load_notebook(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def cell_source(cell):
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def notebook_params():
+    return [pytest.param(p, id=p.stem) for p in chapter_paths()]
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """Build the HTML book once per test session (shared by xdist workers).
+
+    The book is built from a copy of the sources into a temporary folder, with
+    warnings as errors. Returns the path of the built `html` folder; the build log
+    is next to it as `build.log`.
+    """
+    shared = tmp_path_factory.getbasetemp().parent  # the same for every worker
+    target = shared / "book-build"
+    lock = shared / "book-build.lock"
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        done = target / "result.json"
+        if not done.exists():
+            if target.exists():
+                shutil.rmtree(target)
+            src = target / "src"
+            shutil.copytree(
+                ROOT, src,
+                ignore=shutil.ignore_patterns(".venv", "_build", ".git", "scratch",
+                                              ".ipynb_checkpoints", "__pycache__"))
+            cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", ".",
+                   "-W", "-n", "--keep-going"]
+            proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True,
+                                  env={**os.environ, "PYTHONWARNINGS": ""})
+            (target / "build.log").write_text(proc.stdout + proc.stderr)
+            done.write_text(json.dumps({"returncode": proc.returncode}))
+        result = json.loads(done.read_text())
+    html = target / "src" / "_build" / "html"
+    return {"returncode": result["returncode"], "html": html,
+            "log": (target / "build.log").read_text()}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many nbval markers the notebooks carry, each with its reason."""
+    from nbrules import markers
+
+    rows = [(p.name, cell, marker, why) for p in chapter_paths()
+            for cell, marker, why in markers(load_notebook(p))]
+    terminalreporter.section("nbval markers")
+    terminalreporter.write_line(f"{len(rows)} nbval marker(s) in "
+                                f"{len(chapter_paths())} notebook(s)")
+    for name, cell, marker, why in rows:
+        terminalreporter.write_line(f"  {name} code cell {cell}: {marker}: "
+                                    f"{why or 'NO REASON GIVEN'}")

@@ -76,7 +76,12 @@ def built_book(tmp_path_factory):
     warnings as errors. Returns the path of the built `html` folder; the build log
     is next to it as `build.log`.
     """
-    shared = tmp_path_factory.getbasetemp().parent  # the same for every worker
+    # Under xdist each worker's basetemp is pytest-N/popen-gwK, so its parent is
+    # this session's folder, shared by the workers. Without xdist the parent would
+    # be pytest-of-USER, shared by every session: a stale build would be reused.
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
     target = shared / "book-build"
     lock = shared / "book-build.lock"
     with open(lock, "w") as handle:

@@ -3,7 +3,7 @@
 Run from the repository root (not part of the test suite):
 
     .venv/bin/python benchmarks/run.py            # everything (about 10 minutes)
-    .venv/bin/python benchmarks/run.py --quick    # skip the two nbval runs and the build
+    .venv/bin/python benchmarks/run.py --quick    # skip nbval runs and the build
 
 It prints a table and saves it as JSON to benchmarks/results/latest.json:
 
@@ -78,7 +78,8 @@ def time_notebooks(repeats):
         for path in sorted(BOOK.glob("[0-9][0-9]_*.ipynb")):
             times = [execute(nbformat.read(path, as_version=4), tmp)
                      for _ in range(repeats)]
-            rows[path.name] = {"seconds": min(times), "above_floor_s": min(times) - floor}
+            rows[path.name] = {"seconds": min(times),
+                               "above_floor_s": min(times) - floor}
     return floor, rows
 
 

@@ -74,8 +74,9 @@ def digits_loaders(batch_size=64, size=32, channels=3, test_fraction=0.25, seed=
     train = TensorDataset(X[idx_train], y[idx_train])
     test = TensorDataset(X[idx_test], y[idx_test])
     generator = torch.Generator().manual_seed(seed)
-    return (DataLoader(train, batch_size=batch_size, shuffle=True, generator=generator),
-            DataLoader(test, batch_size=512))
+    train_loader = DataLoader(train, batch_size=batch_size, shuffle=True,
+                              generator=generator)
+    return train_loader, DataLoader(test, batch_size=512)
 
 
 def train_epoch(model, loader, loss_fn, optimizer, device):

@@ -12,6 +12,7 @@ import re
 from conftest import cell_source, load_yaml, CONFIG
 
 MAX_CELL_LINES = 25
+MAX_LINE_CHARS = 88
 REQUIRED_SECTIONS = ["## Learning objectives", "## Setup", "## Summary",
                      "## Exercises", "## Further reading"]
 NBVAL_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION",
@@ -20,6 +21,8 @@ NBVAL_TAGS = ("nbval-ignore-output", "nbval-skip", "nbval-raises-exception",
               "raises-exception", "nbval-check-output")
 MACHINE_PATH = re.compile(r"(?<![\w.])/(root|home|tmp|work|Users|var/folders)/")
 ADDRESS = re.compile(r"at 0x[0-9a-fA-F]{6,}")
+REPO_PATH = re.compile(r"\.\./|(?<![\w/])(book|tests)/|_config\.yml|_toc\.yml"
+                       r"|references\.bib")
 SOLUTION_TITLE = '# @title Solution { display-mode: "form" }'
 
 
@@ -98,6 +101,16 @@ def rule_cell_length(nb, path):
     return problems
 
 
+def rule_line_length(nb, path):
+    """PEP 8 with black's limit: code lines of at most MAX_LINE_CHARS characters."""
+    problems = []
+    for i, cell in enumerate(code_cells(nb)):
+        for line in cell_source(cell).splitlines():
+            if len(line) > MAX_LINE_CHARS:
+                problems.append(f"code cell {i + 1} has a {len(line)}-character line")
+    return problems
+
+
 def output_texts(nb):
     for i, cell in enumerate(nb["cells"]):
         for out in cell.get("outputs", []):
@@ -138,11 +151,12 @@ def rule_standalone(nb, path):
             if isinstance(node, ast.Import):
                 names = [a.name.split(".")[0] for a in node.names]
             elif isinstance(node, ast.ImportFrom):
-                names = [(node.module or "").split(".")[0]] if node.level == 0 else ["."]
+                names = (["."] if node.level else
+                         [(node.module or "").split(".")[0]])
             bad = [n for n in names if n in siblings or n == "."]
             if bad:
                 problems.append(f"code cell {i + 1} imports a sibling file: {bad}")
-        if re.search(r"\.\./|(?<![\w/])book/|(?<![\w/])tests/|_config\.yml|_toc\.yml|references\.bib", src):
+        if REPO_PATH.search(src):
             problems.append(f"code cell {i + 1} refers to a repository path")
         if re.search(r"download=True|urlretrieve|requests\.get|urlopen|wget |curl ",
                      src):
@@ -201,6 +215,6 @@ def rule_asserts(nb, path):
 
 
 RULES = [rule_title_and_badge, rule_sections, rule_kernelspec,
-         rule_executed_in_order, rule_cell_length, rule_clean_outputs,
-         rule_standalone, rule_markers_have_reasons, rule_solutions_hidden,
-         rule_asserts]
+         rule_executed_in_order, rule_cell_length, rule_line_length,
+         rule_clean_outputs, rule_standalone, rule_markers_have_reasons,
+         rule_solutions_hidden, rule_asserts]

@@ -247,7 +247,7 @@ MATH_REPORT = """() => {
 def test_every_page_is_covered(html_dir):
     """The page list below is complete: every built HTML page is visited."""
     built = {p.relative_to(html_dir).as_posix()
-             for p in list(html_dir.glob("*.html")) + list(html_dir.glob("book/*.html"))}
+             for p in [*html_dir.glob("*.html"), *html_dir.glob("book/*.html")]}
     assert built == set(book_pages()), "pages built but not visited, or missing"
 
 
@@ -261,7 +261,8 @@ def test_no_page_needs_another_host(visits):
     external = {path: [p for p in v["problems"] if "another host" in p]
                 for path, v in visits.items()}
     external = {path: found for path, found in external.items() if found}
-    assert not external, "pages that need the network:\n" + json.dumps(external, indent=1)
+    assert not external, ("pages that need the network:\n"
+                          + json.dumps(external, indent=1))
 
 
 def test_no_dead_widget_snapshots(visits):
@@ -384,7 +385,8 @@ def test_launch_and_download_buttons(open_page):
         served = json.loads(response.body())
         original = load_notebook(ROOT / f"{docname}.ipynb")
         assert len(served["cells"]) == len(original["cells"]), docname
-        assert page.locator(".dropdown-download-buttons .btn-download-pdf-button").count()
+        pdf = ".dropdown-download-buttons .btn-download-pdf-button"
+        assert page.locator(pdf).count()
         assert not problems_of(recorder), (docname, problems_of(recorder))
 
 

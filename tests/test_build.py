@@ -28,5 +28,6 @@ def test_every_toc_page_is_built(built_book):
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in chapter_paths()])
 def test_colab_launch_button_points_at_the_notebook(built_book, path):
     html = (built_book["html"] / "book" / f"{path.stem}.html").read_text()
-    links = set(re.findall(r'https://colab\.research\.google\.com/github/[^"\']+', html))
+    colab = r'https://colab\.research\.google\.com/github/[^"\']+'
+    links = set(re.findall(colab, html))
     assert links == {colab_url(path)}, links

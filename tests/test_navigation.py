@@ -33,7 +33,7 @@ def last_line(path):
     cells = load_notebook(path)["cells"]
     assert cells, f"{path.name} is empty"
     cell = cells[-1]
-    assert cell["cell_type"] == "markdown", f"{path.name}: the last cell is not markdown"
+    assert cell["cell_type"] == "markdown", f"{path.name}: last cell is not markdown"
     lines = [line.strip() for line in cell_source(cell).splitlines() if line.strip()]
     return lines[-1] if lines else ""
 

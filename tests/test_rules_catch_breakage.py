@@ -95,6 +95,9 @@ CASES = {
     "rule_cell_length": [
         set_source(3, "\n".join(f"x{i} = {i}" for i in range(26))),
     ],
+    "rule_line_length": [
+        set_source(3, "import torch  # " + "x" * 80),
+    ],
     "rule_clean_outputs": [
         append_output(5, "saved to /tmp/tmpab12cd/model.pt\n"),
         append_output(5, "<function f at 0x7f3a2c1d0e50>\n"),

@@ -1,41 +1,68 @@
-"""_toc.yml and book/ agree: every chapter listed once, in order, none missing."""
+"""_toc.yml and book/ agree: every chapter listed once, in order, none missing.
+
+`toc_problems` holds the rules as a pure function of the toc entries and the files
+in book/, so that the last test can prove each rule fails when it is broken.
+"""
 
 import re
 
-from conftest import BOOK, ROOT, chapter_paths, toc_files
+from conftest import BOOK, toc_files
+
+CHAPTER = re.compile(r"book/(\d\d)_[a-z0-9]+(_[a-z0-9]+)*")
 
 
-def test_every_toc_entry_exists():
-    missing = [f for f in toc_files()
-               if not any((ROOT / f"{f}{ext}").exists() for ext in (".ipynb", ".md"))]
-    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+def toc_problems(entries, files):
+    """Problems between toc `entries` ('book/01_layers', ...) and `files`, the
+    names of the .ipynb and .md files in book/ ('01_layers.ipynb', ...)."""
+    problems = []
+    stems = {f.rsplit(".", 1)[0] for f in files}
+    missing = [e for e in entries if e.removeprefix("book/") not in stems]
+    if missing:
+        problems.append(f"listed but missing: {missing}")
+    if len(entries) != len(set(entries)):
+        problems.append("an entry is listed twice")
+    unlisted = [f for f in files if f"book/{f.rsplit('.', 1)[0]}" not in entries]
+    if unlisted:
+        problems.append(f"in book/ but not in _toc.yml: {unlisted}")
+    bad_names = [f for f in files if f.endswith(".ipynb")
+                 and not CHAPTER.fullmatch("book/" + f.removesuffix(".ipynb"))]
+    if bad_names:
+        problems.append(f"notebook names must be NN_snake_case.ipynb: {bad_names}")
+    numbers = [int(m.group(1)) for e in entries if (m := CHAPTER.fullmatch(e))]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(f"chapters out of order or with gaps: {numbers}")
+    return problems
 
 
-def test_no_entry_is_listed_twice():
-    files = toc_files()
-    assert len(files) == len(set(files)), f"duplicates in _toc.yml: {files}"
+def book_files():
+    return sorted(p.name for p in [*BOOK.glob("*.ipynb"), *BOOK.glob("*.md")])
 
 
-def test_every_chapter_is_listed():
-    listed = set(toc_files())
-    unlisted = [p.name for p in chapter_paths() if f"book/{p.stem}" not in listed]
-    assert not unlisted, f"notebooks missing from _toc.yml: {unlisted}"
+def test_toc_and_book_agree():
+    problems = toc_problems(toc_files(), book_files())
+    assert not problems, "; ".join(problems)
 
 
-def test_chapters_are_in_numeric_order():
-    chapters = [f for f in toc_files() if re.fullmatch(r"book/\d\d_\w+", f)]
-    assert chapters == sorted(chapters)
-    numbers = [int(f[5:7]) for f in chapters]
-    assert numbers == list(range(1, len(numbers) + 1)), "chapter numbers have gaps"
+def test_toc_lists_the_planned_chapters():
+    chapters = [e for e in toc_files() if CHAPTER.fullmatch(e)]
+    assert chapters == ["book/01_layers", "book/02_lenet", "book/03_initialization",
+                        "book/04_module_internals", "book/05_designing_models",
+                        "book/06_pitfalls"]
 
 
-def test_chapter_file_names_follow_the_convention():
-    bad = [p.name for p in BOOK.glob("*.ipynb")
-           if not re.fullmatch(r"\d\d_[a-z0-9]+(_[a-z0-9]+)*\.ipynb", p.name)]
-    assert not bad, f"notebook names must be NN_snake_case.ipynb: {bad}"
-
-
-def test_every_markdown_page_is_listed():
-    listed = set(toc_files())
-    pages = [p for p in BOOK.glob("*.md") if f"book/{p.stem}" not in listed]
-    assert not pages, f"pages in book/ not in _toc.yml: {[p.name for p in pages]}"
+def test_each_toc_rule_fails_when_broken():
+    entries = ["book/intro", "book/01_layers", "book/02_lenet", "book/glossary"]
+    files = ["01_layers.ipynb", "02_lenet.ipynb", "glossary.md", "intro.md"]
+    assert toc_problems(entries, files) == []
+    broken = {
+        "missing file": (entries + ["book/03_init"], files),
+        "listed twice": (entries + ["book/02_lenet"], files),
+        "unlisted notebook": (entries, files + ["03_init.ipynb"]),
+        "unlisted page": (entries, files + ["notes.md"]),
+        "bad name": (entries + ["book/03-Init"], files + ["03-Init.ipynb"]),
+        "out of order": (["book/intro", "book/02_lenet", "book/01_layers",
+                          "book/glossary"], files),
+        "gap": (entries + ["book/04_more"], files + ["04_more.ipynb"]),
+    }
+    for name, (e, f) in broken.items():
+        assert toc_problems(e, f), f"the toc rules missed: {name}"

@@ -15,12 +15,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-# nbval runs two notebooks at once (-n 2) and CI has 2 cores: one math thread per
-# kernel avoids oversubscription, which slowed torch down several-fold when two
-# kernels each used two threads. The notebooks' outputs do not depend on the thread
-# count (they were validated with both). A reader can still override it.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 TOC = ROOT / "_toc.yml"

@@ -7,10 +7,12 @@ pytest configuration lives in tests/pytest.ini.
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 import yaml
@@ -42,6 +44,30 @@ def toc_files():
         walk(part.get("chapters"))
     walk(toc.get("chapters"))
     return files
+
+
+def toc_chapters():
+    """The chapter entries of _toc.yml, in order, e.g. 'book/01_layers'."""
+    return [name for name in toc_files() if re.match(r"book/\d\d_", name)]
+
+
+def colab_url(docname):
+    """The Colab URL of a notebook page ('book/01_layers'), from _config.yml.
+
+    The launch button Jupyter Book builds and the badge in each notebook must both
+    equal it."""
+    config = load_yaml(CONFIG)
+    repo = config["repository"]
+    slug = urlparse(repo["url"]).path.strip("/")
+    path = "/".join(p for p in [(repo.get("path_to_book") or "").strip("/"),
+                                f"{docname}.ipynb"] if p)
+    colab = config["launch_buttons"]["colab_url"].rstrip("/")
+    return f"{colab}/github/{slug}/blob/{repo.get('branch', 'main')}/{path}"
+
+
+def built_pages(html_dir):
+    """Every HTML page of a built book: the top level and book/."""
+    return sorted([*html_dir.glob("*.html"), *html_dir.glob("book/*.html")])
 
 
 def chapter_paths():

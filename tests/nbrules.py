@@ -9,7 +9,7 @@ it finds (an empty list means the notebook passes). Keeping the rules pure lets
 import ast
 import re
 
-from conftest import cell_source, load_yaml, CONFIG
+from conftest import cell_source, colab_url
 
 MAX_CELL_LINES = 25
 MAX_LINE_CHARS = 88
@@ -30,13 +30,6 @@ def code_cells(nb):
     return [c for c in nb["cells"] if c["cell_type"] == "code"]
 
 
-def colab_url(path):
-    repo = load_yaml(CONFIG)["repository"]
-    slug = repo["url"].rstrip("/").removeprefix("https://github.com/")
-    return (f"https://colab.research.google.com/github/{slug}/blob/"
-            f"{repo.get('branch', 'main')}/book/{path.name}")
-
-
 def rule_title_and_badge(nb, path):
     """First cell: '# N. Title', then the Colab badge for this very path."""
     cells = nb["cells"]
@@ -47,7 +40,8 @@ def rule_title_and_badge(nb, path):
     number = int(path.name[:2])
     if not lines or not re.fullmatch(rf"# {number}\. \S.*", lines[0]):
         problems.append(f"first line must be '# {number}. Title', got {lines[:1]}")
-    badge = f"[![Open in Colab](images/colab-badge.svg)]({colab_url(path)})"
+    url = colab_url(f"book/{path.stem}")
+    badge = f"[![Open in Colab](images/colab-badge.svg)]({url})"
     if len(lines) < 2 or lines[1].strip() != badge:
         problems.append(f"second line must be the Colab badge {badge!r}")
     return problems

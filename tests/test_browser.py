@@ -22,14 +22,14 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from conftest import BOOK, CONFIG, ROOT, load_notebook, load_yaml, toc_files
+from conftest import (BOOK, ROOT, built_pages, colab_url, load_notebook,
+                      toc_chapters, toc_files)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 HOST = "127.0.0.1"
-CHAPTER = re.compile(r"^book/\d\d_")
 EXPLORER_NOTEBOOK = BOOK / "03_initialization.ipynb"
 
 # Console errors that are known and harmless, each with its reason. Empty: the two
@@ -64,17 +64,6 @@ def book_pages():
 
 def page_name(path):
     return path[:-len(".html")].replace("/", "_")
-
-
-def expected_colab_url(docname):
-    """The Colab launch URL for a notebook page, derived from _config.yml."""
-    config = load_yaml(CONFIG)
-    repo = config["repository"]
-    slug = urlparse(repo["url"]).path.strip("/")
-    path = "/".join(p for p in [(repo.get("path_to_book") or "").strip("/"),
-                                f"{docname}.ipynb"] if p)
-    colab = config["launch_buttons"]["colab_url"].rstrip("/")
-    return f"{colab}/github/{slug}/blob/{repo.get('branch', 'main')}/{path}"
 
 
 # --- fixtures: the book on a local server, a browser, a page that records problems
@@ -247,7 +236,7 @@ MATH_REPORT = """() => {
 def test_every_page_is_covered(html_dir):
     """The page list below is complete: every built HTML page is visited."""
     built = {p.relative_to(html_dir).as_posix()
-             for p in [*html_dir.glob("*.html"), *html_dir.glob("book/*.html")]}
+             for p in built_pages(html_dir)}
     assert built == set(book_pages()), "pages built but not visited, or missing"
 
 
@@ -344,7 +333,7 @@ def test_search_page_finds_pages_offline(open_page):
 
 
 def test_search_box_on_a_chapter_leads_to_results(open_page):
-    chapter = next(f"{n}.html" for n in toc_files() if CHAPTER.match(n))
+    chapter = f"{toc_chapters()[0]}.html"
     page, recorder = open_page(chapter)
     page.locator(".search-button__button:visible").first.click()
     box = page.locator("#pst-search-dialog input[name=q]")
@@ -359,13 +348,8 @@ def test_search_box_on_a_chapter_leads_to_results(open_page):
 # --- launch and download buttons on notebook pages
 
 
-def notebook_docnames():
-    return [name for name in toc_files()
-            if (ROOT / f"{name}.ipynb").exists()]
-
-
 def test_launch_and_download_buttons(open_page):
-    docnames = notebook_docnames()
+    docnames = toc_chapters()
     assert docnames, "no notebook pages in _toc.yml"
     for docname in docnames:
         page, recorder = open_page(f"{docname}.html")
@@ -374,7 +358,7 @@ def test_launch_and_download_buttons(open_page):
         # (Bootstrap's tooltip moves `title` away, so find the link by its host.)
         colab = page.locator(".dropdown-launch-buttons a[href*='colab']")
         colab.wait_for(state="visible")
-        assert colab.get_attribute("href") == expected_colab_url(docname), docname
+        assert colab.get_attribute("href") == colab_url(docname), docname
         page.keyboard.press("Escape")
         # Download: the .ipynb link serves this very notebook; print-to-PDF exists.
         page.locator(".dropdown-download-buttons button.dropdown-toggle").click()

@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from conftest import chapter_paths, toc_files
-from nbrules import colab_url
+from conftest import chapter_paths, colab_url, toc_files
 
 
 def test_build_succeeds_without_warnings(built_book):
@@ -30,4 +29,4 @@ def test_colab_launch_button_points_at_the_notebook(built_book, path):
     html = (built_book["html"] / "book" / f"{path.stem}.html").read_text()
     colab = r'https://colab\.research\.google\.com/github/[^"\']+'
     links = set(re.findall(colab, html))
-    assert links == {colab_url(path)}, links
+    assert links == {colab_url(f"book/{path.stem}")}, links

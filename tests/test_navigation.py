@@ -10,14 +10,10 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from conftest import BOOK, ROOT, cell_source, load_notebook, toc_files
+from conftest import (BOOK, ROOT, cell_source, load_notebook, toc_chapters,
+                      toc_files)
 
-CHAPTER = re.compile(r"^book/\d\d_")
 REFERENCE_PAGES = ["book/glossary", "book/bibliography", "book/api_index"]
-
-
-def toc_chapters():
-    return [name for name in toc_files() if CHAPTER.match(name)]
 
 
 def h1_title(path):

@@ -12,7 +12,7 @@ stay.
 import html.parser
 from urllib.parse import urlparse
 
-from conftest import load_yaml, CONFIG
+from conftest import CONFIG, built_pages, load_yaml
 
 # (tag, attribute) pairs whose URL the browser fetches by itself.
 FETCHED = {("script", "src"), ("img", "src"), ("iframe", "src"), ("embed", "src"),
@@ -48,9 +48,8 @@ class Resources(html.parser.HTMLParser):
 
 
 def scan(html_dir):
-    pages = sorted(list(html_dir.glob("*.html")) + list(html_dir.glob("book/*.html")))
     results = {}
-    for page in pages:
+    for page in built_pages(html_dir):
         parser = Resources()
         text = page.read_text(encoding="utf-8")
         parser.feed(text)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import nbrules
-from nbrules import RULES, SOLUTION_TITLE, colab_url
+from conftest import colab_url
+from nbrules import RULES, SOLUTION_TITLE
 
 PATH = Path("book/07_example.ipynb")
 
@@ -32,7 +33,7 @@ def stream(text):
 def good_notebook():
     cells = [
         md(f"# 7. Example\n\n[![Open in Colab](images/colab-badge.svg)]"
-           f"({colab_url(PATH)})"),
+           f"({colab_url('book/07_example')})"),
         md("## Learning objectives\n\n- you will check the checks"),
         md("## Setup"),
         code("import torch", 1),

@@ -37,7 +37,9 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from bookinfo import ROOT
+from bookinfo import ROOT, cell_source, load_notebook  # noqa: F401 (for test files)
+
+BOOK = ROOT / "book"
 
 JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
 

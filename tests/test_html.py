@@ -131,8 +131,8 @@ def test_no_stored_widget_state(pages):
     """Stored ipywidgets state needs a widget manager from a CDN: blank offline."""
     dead = [path for path, page in pages.items()
             if page.find("script", type=re.compile("jupyter.widget"))]
-    assert not dead, (f"pages with stored ipywidgets state: {dead}; clear the "
-                      "notebook's widget metadata, show a static figure")
+    assert not dead, (f"pages with stored ipywidgets state: {dead}; "
+                      ".venv/bin/python tools/sync.py drops it from the notebooks")
 
 
 def test_mathjax_is_served_locally(html_dir, pages):

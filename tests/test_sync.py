@@ -58,6 +58,7 @@ def test_the_tool_repairs_every_kind_of_drift(copy):
                           *code[-1]["source"]]
     solution = next(c for c in code if cell_source(c).startswith("# @title Solution"))
     solution["metadata"] = {"tags": ["hide-input"]}
+    nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
     nb_path.write_text(json.dumps(nb, indent=1), encoding="utf-8")  # not nbformat's
     edit(copy / "_config.yml", "url: https://github.com/", "url: https://github.com/fork-")
     edit(copy / f"{second}.ipynb", '"# 2. ', '"# 2. Renamed ')
@@ -65,15 +66,14 @@ def test_the_tool_repairs_every_kind_of_drift(copy):
     before = outputs_and_counts(copy)
 
     found = sync.run(copy)
-    parts = {(file, part.split(" ")[0] if "cell" not in part else part)
-             for file, part, _, _ in found.changes}
-    for expected in [(f"{first}.ipynb", "helpers cell"), (f"{second}.ipynb", "Colab"),
-                     (f"{first}.ipynb", "closing"), ("README.md", "generated"),
-                     ("book/intro.md", "generated")]:
-        assert any(f == expected[0] and p.startswith(expected[1]) for f, p in parts), (
-            f"drift not found: {expected}")
-    assert any("nbval marker" in p for _, p in parts), parts
-    assert any("(solution)" in p for _, p in parts), parts
+    parts = {(file, part) for file, part, _, _ in found.changes}
+    expected = [(f"{first}.ipynb", what) for what in
+                ["helpers cell", "closing", "nbval marker", "(solution)", "widget"]]
+    expected += [(f"{second}.ipynb", "Colab"), ("README.md", "generated"),
+                 ("book/intro.md", "generated")]
+    for file, what in expected:
+        assert any(f == file and what in p for f, p in parts), (
+            f"drift not found: {file}: {what}; found {sorted(parts)}")
 
     repaired = sync.run(copy, write=True)
     assert repaired.changes and not repaired.problems, repaired.text()
@@ -82,6 +82,7 @@ def test_the_tool_repairs_every_kind_of_drift(copy):
     nb = load_notebook(nb_path)
     text = "".join(cell_source(c) for c in nb["cells"])
     assert "github/fork-" in text and "NBVAL" not in text
+    assert "widgets" not in nb["metadata"]
     assert "2. Renamed" in (copy / "README.md").read_text()
     assert (copy / "book" / "intro.md").read_text().count("2. Renamed") == 1
     helpers = next(c for c in nb["cells"] if "helpers" in tags(c))

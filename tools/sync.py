@@ -24,6 +24,10 @@ nbval markers (conversion)              old `# NBVAL_IGNORE_OUTPUT` / `# Why: ..
 exercise solutions (conversion)         a cell starting `# @title Solution` gets the tag
                                         `hide-cell` (not `hide-input`) and
                                         `jupyter.source_hidden` / `outputs_hidden`
+stored widget state (removed)           executing a notebook with a live widget stores
+                                        its state in the notebook's metadata; the
+                                        HTML book would then need a widget manager
+                                        from a CDN (blank offline), so it goes
 
 Only sources and metadata change, never outputs or execution counts. In Markdown
 files a generated region lies between `<!-- begin generated: NAME ... -->` and
@@ -346,6 +350,14 @@ def convert_solutions(nb):
     return changes
 
 
+def drop_widget_state(nb):
+    state = nb.get("metadata", {}).pop("widgets", None)
+    if state is None:
+        return []
+    return [("notebook metadata 'widgets' (stored widget state)",
+             json.dumps(state)[:200], "")]
+
+
 # --- Markdown regions
 
 
@@ -441,6 +453,7 @@ def run(root=ROOT, write=False):
             continue
         nb = load_notebook(path)
         changes = (convert_markers(nb, problem) + convert_solutions(nb)
+                   + drop_widget_state(nb)
                    + sync_helpers(nb, canonical, problem)
                    + sync_badge(nb, docname, root, problem)
                    + sync_closing_line(nb, docname, root, problem))

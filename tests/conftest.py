@@ -1,147 +1,241 @@
-"""Shared paths and fixtures for the test suite.
+"""Fixtures for the tests of the built HTML book, shared by every test file.
 
-Run everything from the repository root with the README's test command; the
-pytest configuration lives in tests/pytest.ini.
+- ``edition``: each edition of the book the tests check (today: "en"); tests that
+  use the built book run once per edition.
+- ``built_book``: the book built once per test session and edition with warnings
+  as errors: ``{"edition", "returncode", "html", "log"}``.
+- ``html_dir``: the built html folder (fails with the build log if the build did
+  not produce one).
+- ``server``: the base URL of ``html_dir`` served on 127.0.0.1.
+- ``browser``: headless Chromium (Debian's package) through Playwright; the test
+  is skipped, with the reason, where either is missing.
+- ``open_page``: ``open_page(path) -> (page, recorder)``: a fresh browser context
+  on a served page, waited until it settled (MathJax typeset); ``recorder.problems()``
+  lists its JavaScript errors, console errors, failed requests, HTTP errors and
+  every request to another host (all blocked: the book must read offline).
+
+The notebook plugin (tests/notebook_plugin.py) marks every test that uses
+``built_book`` ``slow`` and starts those first. Each edition is built once per
+session: the first worker that needs it builds it, the others wait on a lock.
+
+A second edition (e.g. the Chinese one, built beside the English one) is one more
+entry in ``EDITIONS``: a function that returns the build command and the html
+folder it produces.
 """
 
 import fcntl
+import functools
+import http.server
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from bookinfo import ROOT, cell_source, load_notebook  # noqa: F401 (for test files)
+
 BOOK = ROOT / "book"
-TOC = ROOT / "_toc.yml"
-CONFIG = ROOT / "_config.yml"
+
+JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
 
 
-def load_yaml(path):
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+def build_english(out):
+    """`jupyter-book build` of the repository into `out`, warnings as errors."""
+    cmd = [JUPYTER_BOOK, "build", str(ROOT), "-W", "-n", "--keep-going",
+           "--path-output", str(out)]
+    return cmd, out / "_build" / "html"
 
 
-def toc_files():
-    """Every `file:` entry of _toc.yml, in order (root first), as repo-relative
-    paths without suffix, e.g. 'book/01_layers'."""
-    toc = load_yaml(TOC)
-    files = [toc["root"]]
+# edition -> function(output folder) -> (build command, html folder)
+EDITIONS = {"en": build_english}
 
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return files
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+HOST = "127.0.0.1"
+# Console errors that are known and harmless, each with its reason. Empty: the two
+# stock ones are fixed in _config.yml ("Got invalid theme mode": html_context
+# default_mode) and book/_ext ("Identifier 'THEBE_JS_URL' has already been
+# declared": duplicated inline scripts are emitted once).
+ALLOWED_CONSOLE_ERRORS = {}  # regex -> reason
 
 
-def toc_chapters():
-    """The chapter entries of _toc.yml, in order, e.g. 'book/01_layers'."""
-    return [name for name in toc_files() if re.match(r"book/\d\d_", name)]
+def pytest_addoption(parser):
+    parser.addoption("--full-screenshots", action="store_true",
+                     help="browser test: screenshot whole pages, not the first "
+                     "screen (slower: about 1 s per page)")
 
 
-def colab_url(docname):
-    """The Colab URL of a notebook page ('book/01_layers'), from _config.yml.
-
-    The launch button Jupyter Book builds and the badge in each notebook must both
-    equal it."""
-    config = load_yaml(CONFIG)
-    repo = config["repository"]
-    slug = urlparse(repo["url"]).path.strip("/")
-    path = "/".join(p for p in [(repo.get("path_to_book") or "").strip("/"),
-                                f"{docname}.ipynb"] if p)
-    colab = config["launch_buttons"]["colab_url"].rstrip("/")
-    return f"{colab}/github/{slug}/blob/{repo.get('branch', 'main')}/{path}"
+def _session_folder(tmp_path_factory):
+    """A folder shared by this session's xdist workers, and by no other session."""
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist a worker's basetemp is pytest-N/popen-gwK: its parent is this
+    # session's. Without xdist, basetemp itself is this session's.
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-def built_pages(html_dir):
-    """Every HTML page of a built book: the top level and book/."""
-    return sorted([*html_dir.glob("*.html"), *html_dir.glob("book/*.html")])
-
-
-def chapter_paths():
-    """The chapter notebooks in book/, sorted by name."""
-    return sorted(p for p in BOOK.glob("*.ipynb") if p.name[:2].isdigit())
-
-
-def load_notebook(path):
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-def cell_source(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
-def notebook_params():
-    return [pytest.param(p, id=p.stem) for p in chapter_paths()]
+@pytest.fixture(scope="session", params=list(EDITIONS))
+def edition(request):
+    return request.param
 
 
 @pytest.fixture(scope="session")
-def repo_root():
-    return ROOT
-
-
-@pytest.fixture(scope="session")
-def built_book(tmp_path_factory):
-    """Build the HTML book once per test session (shared by xdist workers).
-
-    The book is built from a copy of the sources into a temporary folder, with
-    warnings as errors. Returns the path of the built `html` folder; the build log
-    is next to it as `build.log`.
-    """
-    # Under xdist each worker's basetemp is pytest-N/popen-gwK, so its parent is
-    # this session's folder, shared by the workers. Without xdist the parent would
-    # be pytest-of-USER, shared by every session: a stale build would be reused.
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent
-    target = shared / "book-build"
-    lock = shared / "book-build.lock"
-    with open(lock, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def built_book(edition, tmp_path_factory):
+    """Build `edition` once per session; workers share it through a lock file."""
+    shared = _session_folder(tmp_path_factory)
+    target = shared / f"book-{edition}"
+    with open(shared / f"book-{edition}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         done = target / "result.json"
+        cmd, html = EDITIONS[edition](target)
         if not done.exists():
-            if target.exists():
-                shutil.rmtree(target)
-            src = target / "src"
-            shutil.copytree(
-                ROOT, src,
-                ignore=shutil.ignore_patterns(".venv", "_build", ".git", "scratch",
-                                              ".ipynb_checkpoints", "__pycache__"))
-            cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", ".",
-                   "-W", "-n", "--keep-going"]
-            proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True,
+            target.mkdir(parents=True, exist_ok=True)
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                                   env={**os.environ, "PYTHONWARNINGS": ""})
             (target / "build.log").write_text(proc.stdout + proc.stderr)
             done.write_text(json.dumps({"returncode": proc.returncode}))
         result = json.loads(done.read_text())
-    html = target / "src" / "_build" / "html"
-    return {"returncode": result["returncode"], "html": html,
+    return {"edition": edition, "returncode": result["returncode"], "html": html,
             "log": (target / "build.log").read_text()}
 
 
-def pytest_terminal_summary(terminalreporter):
-    """Say how many nbval markers the notebooks carry, each with its reason."""
-    from nbrules import markers
+@pytest.fixture(scope="session")
+def html_dir(built_book):
+    html = built_book["html"]
+    if not (html / "index.html").exists():
+        pytest.fail(f"the {built_book['edition']} book did not build; build log "
+                    "tail:\n" + built_book["log"][-3000:])
+    return html
 
-    rows = [(p.name, cell, marker, why) for p in chapter_paths()
-            for cell, marker, why in markers(load_notebook(p))]
-    terminalreporter.section("nbval markers")
-    terminalreporter.write_line(f"{len(rows)} nbval marker(s) in "
-                                f"{len(chapter_paths())} notebook(s)")
-    for name, cell, marker, why in rows:
-        terminalreporter.write_line(f"  {name} code cell {cell}: {marker}: "
-                                    f"{why or 'NO REASON GIVEN'}")
+
+@pytest.fixture(scope="session")
+def server(html_dir):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(html_dir))
+    httpd = http.server.ThreadingHTTPServer((HOST, 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://{HOST}:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def browser_skip_reason():
+    if not CHROMIUM.exists():
+        return (f"browser test skipped: {CHROMIUM} not found; install Debian's "
+                "chromium package (apt-get install -y chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return ("browser test skipped: the playwright package is not installed; "
+                "pip install -r requirements.lock")
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = browser_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class Recorder:
+    """Everything that went wrong on one page."""
+
+    def __init__(self):
+        self.errors = []
+        self.external = []
+
+    def attach(self, context, page):
+        context.route("**/*", self._route)
+        page.on("pageerror", lambda exc: self.errors.append(f"JS error: {exc}"))
+        page.on("console", self._console)
+        page.on("requestfailed", lambda req: self.errors.append(
+            f"request failed: {req.url} ({req.failure})"))
+        page.on("response", lambda res: res.status >= 400 and self.errors.append(
+            f"HTTP {res.status}: {res.url}"))
+
+    def _console(self, msg):
+        if msg.type == "error" and not any(
+                re.search(pattern, msg.text) for pattern in ALLOWED_CONSOLE_ERRORS):
+            self.errors.append(f"console error: {msg.text}")
+
+    def _route(self, route):
+        url = route.request.url
+        if urlparse(url).hostname == HOST:
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort("blockedbyclient")
+
+    def problems(self):
+        blocked = [f"request to another host (blocked): {url}" for url in self.external]
+        # A blocked request also fails; report it once, as blocked.
+        return blocked + [e for e in self.errors
+                          if not any(url in e for url in self.external)]
+
+
+MATHJAX_DONE = """async () => {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+        await MathJax.startup.promise;
+    }
+}"""
+
+
+def settle(page, network_idle=False):
+    """Wait until the page loaded and MathJax (where the page uses it) typeset;
+    with network_idle, also until no request was made for half a second. A page
+    that navigates on load (index.html redirects to the intro) is followed."""
+    from playwright.sync_api import Error
+
+    for _ in range(3):
+        page.wait_for_load_state("load")
+        try:
+            page.evaluate(MATHJAX_DONE)
+            break
+        except Error as exc:
+            if "context was destroyed" not in str(exc):
+                raise
+    if network_idle:
+        page.wait_for_load_state("networkidle")
+
+
+def open_in(browser, server, path, contexts, **context_options):
+    """Open `path` of the served book in a fresh context (appended to `contexts`,
+    for the caller to close); return (page, recorder)."""
+    options = {"viewport": {"width": 1280, "height": 900}, "color_scheme": "light",
+               "service_workers": "block", **context_options}
+    context = browser.new_context(**options)
+    contexts.append(context)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    recorder = Recorder()
+    recorder.attach(context, page)
+    page.goto(urljoin(server, path), wait_until="load")
+    settle(page)
+    return page, recorder
+
+
+@pytest.fixture
+def open_page(browser, server):
+    """open_page(path, **context_options) -> (page, recorder); the contexts close
+    after the test."""
+    contexts = []
+    yield functools.partial(open_in, browser, server, contexts=contexts)
+    for context in contexts:
+        context.close()

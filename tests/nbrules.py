@@ -2,28 +2,35 @@
 
 Each rule is a function ``rule(nb, path) -> list[str]`` that returns the problems
 it finds (an empty list means the notebook passes). Keeping the rules pure lets
-``test_notebook_structure.py`` apply them to the real notebooks and
-``test_rules_catch_breakage.py`` prove that each one fails on a broken copy.
+``test_notebooks.py`` apply them to the real notebooks and prove, on a small
+synthetic notebook, that each rule fires on its breakage and no other rule does.
+
+Line length and the rest of PEP 8 are ruff's job (pyproject.toml); whether the
+generated parts (helpers cell, badge, closing line) match their sources is the
+sync tool's (tools/sync.py --check). The badge and solution rules below name the
+sync command because it repairs what they find.
 """
 
 import ast
 import re
 
-from conftest import cell_source, colab_url
+from bookinfo import ROOT, cell_source, colab_url, tags
+from sync import BADGE, OLD_MARKERS, REASON_KEY, REPAIR, SOLUTION_PREFIX
 
 MAX_CELL_LINES = 25
-MAX_LINE_CHARS = 88
 REQUIRED_SECTIONS = ["## Learning objectives", "## Setup", "## Summary",
                      "## Exercises", "## Further reading"]
-NBVAL_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION",
-                 "NBVAL_CHECK_OUTPUT")
+# nbval's cell tags that change what it checks; each needs a reason.
 NBVAL_TAGS = ("nbval-ignore-output", "nbval-skip", "nbval-raises-exception",
-              "raises-exception", "nbval-check-output")
+              "raises-exception")
 MACHINE_PATH = re.compile(r"(?<![\w.])/(root|home|tmp|work|Users|var/folders)/")
 ADDRESS = re.compile(r"at 0x[0-9a-fA-F]{6,}")
-REPO_PATH = re.compile(r"\.\./|(?<![\w/])(book|tests)/|_config\.yml|_toc\.yml"
+REPO_PATH = re.compile(r"\.\./|(?<![\w/])(book|tests|tools)/|_config\.yml|_toc\.yml"
                        r"|references\.bib")
-SOLUTION_TITLE = '# @title Solution { display-mode: "form" }'
+SOLUTION_TITLE = SOLUTION_PREFIX + ' { display-mode: "form" }'
+# Modules of this repository: a notebook that imports one does not run alone.
+REPO_MODULES = {p.stem for folder in ("tools", "tests", "book/_ext", "benchmarks")
+                for p in (ROOT / folder).glob("*.py")}
 
 
 def code_cells(nb):
@@ -40,10 +47,10 @@ def rule_title_and_badge(nb, path):
     number = int(path.name[:2])
     if not lines or not re.fullmatch(rf"# {number}\. \S.*", lines[0]):
         problems.append(f"first line must be '# {number}. Title', got {lines[:1]}")
-    url = colab_url(f"book/{path.stem}")
-    badge = f"[![Open in Colab](images/colab-badge.svg)]({url})"
+    badge = BADGE.format(url=colab_url(f"book/{path.stem}"))
     if len(lines) < 2 or lines[1].strip() != badge:
-        problems.append(f"second line must be the Colab badge {badge!r}")
+        problems.append(f"second line must be the Colab badge {badge!r}; "
+                        f"repair: {REPAIR}")
     return problems
 
 
@@ -83,25 +90,15 @@ def rule_executed_in_order(nb, path):
 
 
 def rule_cell_length(nb, path):
-    """Short cells. The `helpers` cell is exempt: it holds whole canonical helpers,
-    verbatim (test_helpers_sync.py checks it)."""
+    """Short cells. The `helpers` cell is exempt: the sync tool writes whole
+    canonical helpers into it."""
     problems = []
     for i, cell in enumerate(code_cells(nb)):
-        if "helpers" in cell.get("metadata", {}).get("tags", []):
+        if "helpers" in tags(cell):
             continue
         n = len(cell_source(cell).splitlines())
         if n > MAX_CELL_LINES:
             problems.append(f"code cell {i + 1} has {n} lines (max {MAX_CELL_LINES})")
-    return problems
-
-
-def rule_line_length(nb, path):
-    """PEP 8 with black's limit: code lines of at most MAX_LINE_CHARS characters."""
-    problems = []
-    for i, cell in enumerate(code_cells(nb)):
-        for line in cell_source(cell).splitlines():
-            if len(line) > MAX_LINE_CHARS:
-                problems.append(f"code cell {i + 1} has a {len(line)}-character line")
     return problems
 
 
@@ -127,9 +124,8 @@ def rule_clean_outputs(nb, path):
 
 
 def rule_standalone(nb, path):
-    """No import of a sibling file, no reading of repository files, no downloads."""
-    siblings = {p.stem for p in path.parent.glob("*.py")} | {"canonical_helpers",
-                                                             "conftest", "nbrules"}
+    """No import of a repository file, no reading of repository files, no
+    downloads: the notebook runs alone in Colab."""
     problems = []
     for i, cell in enumerate(code_cells(nb)):
         src = cell_source(cell)
@@ -147,9 +143,9 @@ def rule_standalone(nb, path):
             elif isinstance(node, ast.ImportFrom):
                 names = (["."] if node.level else
                          [(node.module or "").split(".")[0]])
-            bad = [n for n in names if n in siblings or n == "."]
+            bad = [n for n in names if n in REPO_MODULES or n == "."]
             if bad:
-                problems.append(f"code cell {i + 1} imports a sibling file: {bad}")
+                problems.append(f"code cell {i + 1} imports a repository file: {bad}")
         if REPO_PATH.search(src):
             problems.append(f"code cell {i + 1} refers to a repository path")
         if re.search(r"download=True|urlretrieve|requests\.get|urlopen|wget |curl ",
@@ -158,46 +154,56 @@ def rule_standalone(nb, path):
     return problems
 
 
+def old_markers(cell):
+    """The old `# NBVAL_...` comment markers in a cell's source."""
+    return [ln.strip() for ln in cell_source(cell).splitlines()
+            if ln.strip().startswith("#")
+            and ln.strip().lstrip("#").strip() in OLD_MARKERS]
+
+
 def markers(nb):
-    """(cell index, marker, reason or None) for every nbval marker in `nb`."""
-    found = []
+    """(code cell number, tag, reason or None) for every nbval tag in `nb`."""
+    return [(i + 1, tag, (cell.get("metadata", {}).get(REASON_KEY) or "").strip()
+             or None)
+            for i, cell in enumerate(code_cells(nb))
+            for tag in tags(cell) if tag in NBVAL_TAGS]
+
+
+def rule_nbval_markers(nb, path):
+    """An nbval tag comes with a reason in the cell's `nbval_reason` metadata; the
+    old comment markers (which readers see in the HTML book) are gone."""
+    problems = [f"code cell {i}: tag {tag} without cell metadata {REASON_KEY!r} "
+                "saying why no deterministic output is possible"
+                for i, tag, why in markers(nb) if why is None]
     for i, cell in enumerate(code_cells(nb)):
-        lines = cell_source(cell).splitlines()
-        for j, line in enumerate(lines):
-            comment = line.strip().lstrip("#").strip()
-            if line.strip().startswith("#") and comment in NBVAL_MARKERS:
-                nxt = lines[j + 1].strip() if j + 1 < len(lines) else ""
-                reason = re.match(r"#\s*Why:\s*(\S.*)", nxt)
-                found.append((i + 1, comment, reason.group(1) if reason else None))
-        for tag in cell.get("metadata", {}).get("tags", []):
-            if tag in NBVAL_TAGS:
-                why = re.search(r"#\s*Why:\s*(\S.*)", cell_source(cell))
-                found.append((i + 1, tag, why.group(1) if why else None))
-    return found
-
-
-def rule_markers_have_reasons(nb, path):
-    return [f"code cell {i}: {m} without a '# Why: ...' line after it"
-            for i, m, why in markers(nb) if why is None]
+        if old_markers(cell):
+            problems.append(f"code cell {i + 1}: old comment marker "
+                            f"{old_markers(cell)[0]!r}; convert it with {REPAIR}")
+        if cell.get("metadata", {}).get(REASON_KEY) and not any(
+                t in NBVAL_TAGS for t in tags(cell)):
+            problems.append(f"code cell {i + 1}: {REASON_KEY} without an nbval tag")
+    return problems
 
 
 def rule_solutions_hidden(nb, path):
-    """Exercise solutions are hidden in HTML, JupyterLab and Colab, and they run."""
-    problems = []
-    solutions = [c for c in code_cells(nb)
-                 if cell_source(c).startswith("# @title Solution")]
+    """Exercise solutions fold (input and output together) in the HTML book,
+    JupyterLab and Colab. (That they ran is rule_executed_in_order's job.)"""
+    solutions = [(i + 1, c) for i, c in enumerate(code_cells(nb))
+                 if cell_source(c).startswith(SOLUTION_PREFIX)]
     if not solutions:
-        problems.append("no exercise solution cell ('# @title Solution ...')")
-    for cell in solutions:
-        first = cell_source(cell).splitlines()[0]
-        if first != SOLUTION_TITLE:
-            problems.append(f"solution title line must be {SOLUTION_TITLE!r}")
-        if "hide-input" not in cell.get("metadata", {}).get("tags", []):
-            problems.append("a solution cell lacks the 'hide-input' tag")
-        if not cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
-            problems.append("a solution cell lacks metadata jupyter.source_hidden")
-        if cell.get("execution_count") is None:
-            problems.append("a solution cell was not executed")
+        return [f"no exercise solution cell ({SOLUTION_TITLE!r})"]
+    problems = []
+    for number, cell in solutions:
+        where = f"solution in code cell {number}"
+        if cell_source(cell).splitlines()[0] != SOLUTION_TITLE:
+            problems.append(f"{where}: first line must be {SOLUTION_TITLE!r}")
+        if "hide-cell" not in tags(cell) or "hide-input" in tags(cell):
+            problems.append(f"{where}: tag 'hide-cell' (not 'hide-input'); "
+                            f"repair: {REPAIR}")
+        hidden = cell.get("metadata", {}).get("jupyter", {})
+        if not (hidden.get("source_hidden") and hidden.get("outputs_hidden")):
+            problems.append(f"{where}: metadata jupyter.source_hidden and "
+                            f"outputs_hidden must be true; repair: {REPAIR}")
     return problems
 
 
@@ -209,6 +215,5 @@ def rule_asserts(nb, path):
 
 
 RULES = [rule_title_and_badge, rule_sections, rule_kernelspec,
-         rule_executed_in_order, rule_cell_length, rule_line_length,
-         rule_clean_outputs, rule_standalone, rule_markers_have_reasons,
-         rule_solutions_hidden, rule_asserts]
+         rule_executed_in_order, rule_cell_length, rule_clean_outputs,
+         rule_standalone, rule_nbval_markers, rule_solutions_hidden, rule_asserts]

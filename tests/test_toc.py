@@ -1,12 +1,10 @@
-"""_toc.yml and book/ agree: every chapter listed once, in order, none missing.
-
-`toc_problems` holds the rules as a pure function of the toc entries and the files
-in book/, so that the last test can prove each rule fails when it is broken.
-"""
+"""_toc.yml and book/ agree: every page listed once, chapters in order, none
+missing. `toc_problems` holds the rules as a pure function of the toc entries and
+the files in book/, so that the last test can prove each rule fails when broken."""
 
 import re
 
-from conftest import BOOK, toc_files
+from bookinfo import ROOT, toc_files
 
 CHAPTER = re.compile(r"book/(\d\d)_[a-z0-9]+(_[a-z0-9]+)*")
 
@@ -34,20 +32,11 @@ def toc_problems(entries, files):
     return problems
 
 
-def book_files():
-    return sorted(p.name for p in [*BOOK.glob("*.ipynb"), *BOOK.glob("*.md")])
-
-
 def test_toc_and_book_agree():
-    problems = toc_problems(toc_files(), book_files())
+    files = sorted(p.name for p in [*(ROOT / "book").glob("*.ipynb"),
+                                    *(ROOT / "book").glob("*.md")])
+    problems = toc_problems(toc_files(), files)
     assert not problems, "; ".join(problems)
-
-
-def test_toc_lists_the_planned_chapters():
-    chapters = [e for e in toc_files() if CHAPTER.fullmatch(e)]
-    assert chapters == ["book/01_layers", "book/02_lenet", "book/03_initialization",
-                        "book/04_module_internals", "book/05_designing_models",
-                        "book/06_pitfalls"]
 
 
 def test_each_toc_rule_fails_when_broken():
@@ -56,7 +45,7 @@ def test_each_toc_rule_fails_when_broken():
     assert toc_problems(entries, files) == []
     broken = {
         "missing file": (entries + ["book/03_init"], files),
-        "listed twice": (entries + ["book/02_lenet"], files),
+        "listed twice": (entries + ["book/glossary"], files),
         "unlisted notebook": (entries, files + ["03_init.ipynb"]),
         "unlisted page": (entries, files + ["notes.md"]),
         "bad name": (entries + ["book/03-Init"], files + ["03-Init.ipynb"]),
@@ -65,4 +54,4 @@ def test_each_toc_rule_fails_when_broken():
         "gap": (entries + ["book/04_more"], files + ["04_more.ipynb"]),
     }
     for name, (e, f) in broken.items():
-        assert toc_problems(e, f), f"the toc rules missed: {name}"
+        assert len(toc_problems(e, f)) == 1, f"the toc rules missed: {name}"

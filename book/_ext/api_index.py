@@ -1,26 +1,25 @@
-"""Local Sphinx extension for the HTML book (issue 8).
+"""Sphinx extension: the book's index of the PyTorch APIs it teaches.
 
-Two small jobs, both for readers of the HTML pages:
+While Sphinx reads a chapter, every inline code span in its prose that names a
+PyTorch API (`nn.Conv2d`, `torch.nn.init.kaiming_normal_`, `F.relu`,
+`model.register_forward_hook`, ...) is recorded with the section that mentions
+it, and gets an index entry (an ``index`` node, so genindex.html lists it too).
+The directive ``{mbm-api-index}`` in book/api_index.md renders the collected
+entries as a table linking to those sections. Because it is computed from the
+chapters at build time, the index cannot drift from them; tests/test_html.py
+checks every link in the built page.
 
-1. The PyTorch API index. While Sphinx reads a chapter, every inline code span in
-   its prose that names a PyTorch API (`nn.Conv2d`, `torch.nn.init.kaiming_normal_`,
-   `F.relu`, `model.register_forward_hook`, ...) is recorded with the section that
-   mentions it, and gets a Sphinx index entry (so genindex.html lists it too). The
-   directive ``{mbm-api-index}`` in book/api_index.md renders the collected
-   entries as a table linking to those sections. Because it is computed from the
-   chapters at build time, the index cannot drift from them;
-   tests/test_navigation.py checks every link in the built page.
-
-2. A fix for the stock theme stack: sphinx-thebe and sphinx-togglebutton add
-   their inline configuration scripts twice, so every page raised
-   "Identifier 'THEBE_JS_URL' has already been declared". Identical scripts are
-   emitted once.
+Only public Sphinx API: a transform that runs before Sphinx's domains collect a
+document's index entries, data kept on the build environment with the
+env-purge-doc / env-merge-info events, and a placeholder node resolved at
+doctree-resolved.
 """
 
 import re
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 
 CHAPTER = re.compile(r"^book/\d\d_")
@@ -78,44 +77,50 @@ def _in_code_cell(node):
     return False
 
 
-def collect_apis(app, doctree):
-    """doctree-read: record where a chapter names or uses PyTorch APIs."""
-    env = app.env
-    docname = env.docname
-    if not CHAPTER.match(docname):
-        return
-    store = env.mbm_api_index = getattr(env, "mbm_api_index", {})
-    sections = list(doctree.findall(nodes.section))
-    chapter_title = sections[0][0].astext() if sections else docname
-    order = {id(section): i for i, section in enumerate(sections)}
-    entries, indexed = [], set()
+class CollectApis(SphinxTransform):
+    """Record where a chapter names or uses PyTorch APIs, and index the names.
 
-    def record(name, node, how):
-        section = _section_of(node)
-        if name is None or section is None or not section["ids"]:
+    Runs before sphinx.transforms.references.SphinxDomains (priority 850), so the
+    index domain collects the entries added here like any other."""
+
+    default_priority = 840
+
+    def apply(self, **kwargs):
+        env, doctree = self.env, self.document
+        docname = env.docname
+        if not CHAPTER.match(docname):
             return
-        anchor, title = section["ids"][0], section[0].astext()
-        entries.append({"api": name, "how": how, "anchor": anchor, "section": title,
-                        "chapter": chapter_title, "order": order[id(section)],
-                        "teaching": bool(TEACHING.match(title))})
-        if how == "prose" and (name, anchor) not in indexed:
-            indexed.add((name, anchor))
-            entry = ("single", f"{name}; {title}", anchor, "", None)
-            section.insert(1, addnodes.index(entries=[entry]))
-            # The index domain has already collected this document's entries.
-            env.get_domain("index").entries.setdefault(docname, []).append(entry)
+        store = env.mbm_api_index = getattr(env, "mbm_api_index", {})
+        sections = list(doctree.findall(nodes.section))
+        chapter_title = sections[0][0].astext() if sections else docname
+        order = {id(section): i for i, section in enumerate(sections)}
+        entries, indexed = [], set()
 
-    for literal in list(doctree.findall(nodes.literal)):
-        if not isinstance(literal.parent, nodes.FixedTextElement):
-            record(api_name(literal.astext()), literal, "prose")
-    for block in list(doctree.findall(nodes.literal_block)):
-        if _in_code_cell(block):
-            code = block.astext()
-            for name in {api_name(m) for m in CODE_NAME.findall(code)}:
-                record(name, block, "code")
-            for method in set(CODE_METHOD.findall(code)):
-                record("torch.nn.Module." + method, block, "code")
-    store[docname] = entries
+        def record(name, node, how):
+            section = _section_of(node)
+            if name is None or section is None or not section["ids"]:
+                return
+            anchor, title = section["ids"][0], section[0].astext()
+            entries.append({"api": name, "how": how, "anchor": anchor,
+                            "section": title, "chapter": chapter_title,
+                            "order": order[id(section)],
+                            "teaching": bool(TEACHING.match(title))})
+            if how == "prose" and (name, anchor) not in indexed:
+                indexed.add((name, anchor))
+                entry = ("single", f"{name}; {title}", anchor, "", None)
+                section.insert(1, addnodes.index(entries=[entry]))
+
+        for literal in list(doctree.findall(nodes.literal)):
+            if not isinstance(literal.parent, nodes.FixedTextElement):
+                record(api_name(literal.astext()), literal, "prose")
+        for block in list(doctree.findall(nodes.literal_block)):
+            if _in_code_cell(block):
+                code = block.astext()
+                for name in {api_name(m) for m in CODE_NAME.findall(code)}:
+                    record(name, block, "code")
+                for method in set(CODE_METHOD.findall(code)):
+                    record("torch.nn.Module." + method, block, "code")
+        store[docname] = entries
 
 
 def purge_apis(app, env, docname):
@@ -224,30 +229,13 @@ def render_api_index(app, doctree, docname):
         placeholder.replace_self(content.deepcopy())
 
 
-def dedupe_scripts(app, pagename, templatename, context, doctree):
-    """html-page-context: emit each identical script tag once."""
-    scripts = context.get("script_files")
-    if not scripts:
-        return
-    seen, keep = set(), []
-    for js in scripts:
-        attributes = getattr(js, "attributes", {})
-        key = (str(getattr(js, "filename", js) or ""),
-               tuple(sorted((k, str(v)) for k, v in attributes.items())))
-        if key not in seen:
-            seen.add(key)
-            keep.append(js)
-    scripts[:] = keep
-
-
 def setup(app):
     app.add_node(api_index_placeholder)
     app.add_directive("mbm-api-index", ApiIndexDirective)
-    app.connect("doctree-read", collect_apis)
+    app.add_transform(CollectApis)
     app.connect("env-purge-doc", purge_apis)
     app.connect("env-merge-info", merge_apis)
     app.connect("env-get-outdated", outdated_index)
     app.connect("doctree-resolved", render_api_index)
-    app.connect("html-page-context", dedupe_scripts)
     return {"version": "1.0", "parallel_read_safe": True,
-            "parallel_write_safe": True, "env_version": 5}
+            "parallel_write_safe": True, "env_version": 6}

@@ -1,13 +1,15 @@
-"""Canonical copies of the helpers that several chapters inline.
+"""Canonical copies of the helpers that several chapters use.
 
 Every notebook must open standalone in Colab, so it cannot import this file.
-Instead a notebook copies the helpers it needs, verbatim, into one code cell
-tagged ``helpers``.  ``tests/test_helpers_sync.py`` fails when an inlined copy
-drifts from the definition here, so edit a helper *here first*, then paste it
-into every notebook that uses it and re-execute those notebooks.
+Instead `tools/sync.py` writes the helpers a chapter calls, verbatim, into the
+chapter's one code cell tagged ``helpers`` (after them, that cell keeps the
+chapter's own set-up lines, such as ``device = get_device()``). To change a
+helper, edit it here, run ``.venv/bin/python tools/sync.py`` and re-execute the
+notebooks it changed; ``tests/test_sync.py`` fails while a copy has drifted.
 
-The module is importable on its own (the sync test also unit-tests the
-helpers), so it carries its own imports.
+The module is importable on its own (``tests/test_helpers.py`` unit-tests the
+helpers), so it carries its own imports; a chapter's imports cell must provide
+the same names (the sync tool says which are missing).
 """
 
 import random

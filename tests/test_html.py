@@ -1,0 +1,236 @@
+"""The built HTML book, read with BeautifulSoup (no browser needed): it builds with
+warnings as errors; every page is there and linked in _toc.yml order; it reads
+offline; the Colab and download buttons point at the right notebook; the API
+index links to sections that mention each API; each chapter page stays light.
+
+The build is the `built_book` fixture (tests/conftest.py); tests/test_browser.py
+opens the same pages in Chromium.
+"""
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from bookinfo import (
+    ROOT,
+    built_pages,
+    colab_url,
+    load_notebook,
+    page_weight,
+    toc_chapters,
+    toc_files,
+)
+
+PAGE_LIMIT = 1_500_000  # bytes per chapter page: its HTML plus its images
+EXTRA_PAGES = ["index.html", "genindex.html", "search.html"]
+# (tag, attribute) pairs whose URL the browser fetches by itself.
+FETCHED = [("script", "src"), ("img", "src"), ("iframe", "src"), ("embed", "src"),
+           ("source", "src"), ("audio", "src"), ("video", "src"), ("object", "data"),
+           ("image", "href"), ("image", "xlink:href")]
+LINK_RELS_FETCHED = {"stylesheet", "preload", "prefetch", "icon", "modulepreload",
+                     "manifest"}
+
+
+def soup(path):
+    return BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.fixture(scope="module")
+def pages(html_dir):
+    """{path relative to the html folder: parsed page}."""
+    return {p.relative_to(html_dir).as_posix(): soup(p) for p in built_pages(html_dir)}
+
+
+def resolve(folder, relative):
+    """The path of `relative`, a link on a page in `folder`."""
+    return urlparse(urljoin(f"{folder}/", relative)).path
+
+
+def is_remote(url):
+    return urlparse(url).scheme in ("http", "https") or url.startswith("//")
+
+
+def test_build_succeeds_without_warnings(built_book):
+    log = built_book["log"]
+    warnings = [ln for ln in log.splitlines() if re.search(r"WARNING|ERROR", ln)]
+    assert built_book["returncode"] == 0, log[-3000:]
+    assert not warnings, "\n".join(warnings[:20])
+
+
+def test_the_toc_pages_and_only_they_are_built(pages):
+    expected = {f"{name}.html" for name in toc_files()} | set(EXTRA_PAGES)
+    assert set(pages) == expected, (
+        f"missing: {sorted(expected - set(pages))}; "
+        f"not in _toc.yml: {sorted(set(pages) - expected)}")
+
+
+def test_navigation_follows_the_toc(pages):
+    """Each page's "next" and "previous" links walk _toc.yml in order, and the
+    sidebar lists every page."""
+    order = [f"{name}.html" for name in toc_files()]
+    problems = []
+    for i, path in enumerate(order):
+        page = pages[path]
+        for css, j in (("a.right-next", i + 1), ("a.left-prev", i - 1)):
+            link = page.select_one(css)
+            target = (urlparse(urljoin(path, link["href"])).path
+                      if link and link.get("href") else None)
+            wanted = order[j] if 0 <= j < len(order) else None
+            if target != wanted:
+                problems.append(f"{path}: {css} goes to {target}, not {wanted}")
+        sidebar = {urlparse(urljoin(path, a["href"])).path
+                   for a in page.select("nav.bd-docs-nav a[href]")}
+        missing = [p for p in order[1:] if p not in sidebar and p != path]
+        if missing:
+            problems.append(f"{path}: sidebar lacks {missing}")
+    assert not problems, "\n".join(problems)
+
+
+def test_launch_and_download_buttons(html_dir, pages):
+    """Each chapter's Colab button opens this notebook in Colab, and its download
+    button serves this very notebook."""
+    problems = []
+    for docname in toc_chapters():
+        page = pages[f"{docname}.html"]
+        colab = {a["href"] for a in page.find_all("a", href=True)
+                 if a["href"].startswith("https://colab.research.google.com/")}
+        if colab != {colab_url(docname)}:
+            problems.append(f"{docname}: Colab links {colab}")
+        source = page.select_one("a.btn-download-source-button[href]")
+        served = (html_dir / Path(docname).parent / unquote(source["href"])
+                  if source else None)
+        if not served or not served.is_file():
+            problems.append(f"{docname}: no downloadable .ipynb")
+        elif (len(json.loads(served.read_text())["cells"])
+              != len(load_notebook(ROOT / f"{docname}.ipynb")["cells"])):
+            problems.append(f"{docname}: the download is another notebook")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_page_fetches_from_another_host(pages):
+    """Offline reading: scripts, styles, images, fonts and frames come from the book
+    itself. Hyperlinks (Colab, the repository, docs) are links, not requests."""
+    remote = {}
+    for path, page in pages.items():
+        found = [f"<{tag} {attr}> {el[attr]}" for tag, attr in FETCHED
+                 for el in page.find_all(tag) if el.get(attr) and is_remote(el[attr])]
+        found += [f"<link rel={' '.join(el['rel'])}> {el['href']}"
+                  for el in page.find_all("link", href=True, rel=True)
+                  if set(el["rel"]) & LINK_RELS_FETCHED and is_remote(el["href"])]
+        if found:
+            remote[path] = found
+    assert not remote, f"pages that need the network: {remote}"
+
+
+def test_no_stored_widget_state(pages):
+    """Stored ipywidgets state needs a widget manager from a CDN: blank offline."""
+    dead = [path for path, page in pages.items()
+            if page.find("script", type=re.compile("jupyter.widget"))]
+    assert not dead, (f"pages with stored ipywidgets state: {dead}; "
+                      ".venv/bin/python tools/sync.py drops it from the notebooks")
+
+
+def test_mathjax_is_served_locally(html_dir, pages):
+    assert (html_dir / "_static" / "mathjax" / "tex-chtml.js").is_file(), (
+        "the local MathJax is missing: is sphinx-mathjax-offline installed and "
+        "listed in _config.yml's sphinx.extra_extensions?")
+    with_math = [path for path, page in pages.items() if page.select(".math")]
+    assert with_math, "no page has math"
+    for path in with_math:
+        scripts = [s["src"] for s in pages[path].find_all("script", src=True)]
+        assert any("_static/mathjax/" in src for src in scripts), (
+            f"{path} has math but does not load the local MathJax")
+
+
+def test_chapter_pages_are_light(html_dir):
+    rows, problems = [], []
+    for docname in toc_chapters():
+        page = html_dir / f"{docname}.html"
+        html_bytes, images, missing = page_weight(html_dir, page)
+        total = html_bytes + sum(images.values())
+        rows.append(f"{docname}: {html_bytes:,} B HTML + {len(images)} images "
+                    f"{sum(images.values()):,} B = {total:,} B")
+        if missing:
+            problems.append(f"{docname}: images referenced but not built: {missing}")
+        if total >= PAGE_LIMIT:
+            problems.append(f"{docname}: {total:,} B is over {PAGE_LIMIT:,} B; save "
+                            "figures smaller (dpi, size, SVG->PNG)")
+    assert not problems, "\n".join(problems + rows)
+
+
+# --- the API index (book/_ext/api_index.py)
+
+
+def load_extension():
+    path = ROOT / "book" / "_ext" / "api_index.py"
+    spec = importlib.util.spec_from_file_location("api_index", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("written, full", [
+    ("nn.Conv2d", "torch.nn.Conv2d"),
+    ("nn.Conv2d(3, 6, kernel_size=5)", "torch.nn.Conv2d"),
+    ("torch.nn.init.kaiming_normal_", "torch.nn.init.kaiming_normal_"),
+    ("nn.init.xavier_uniform_(w)", "torch.nn.init.xavier_uniform_"),
+    ("F.relu", "torch.nn.functional.relu"),
+    ("torch.manual_seed(0)", "torch.manual_seed"),
+    ("optim.SGD", "torch.optim.SGD"),
+    ("model.state_dict()", "torch.nn.Module.state_dict"),
+    ("layer.register_forward_hook(fn)", "torch.nn.Module.register_forward_hook"),
+    ("register_buffer", "torch.nn.Module.register_buffer"),
+    ("out.shape", None),
+    ("x", None),
+    ("(N, C, H, W)", None),
+])
+def test_api_name_rule(written, full):
+    assert load_extension().api_name(written) == full
+
+
+def test_api_index_links_to_sections_that_mention_the_api(html_dir, pages):
+    index = pages.get("book/api_index.html")
+    assert index, "book/api_index.html was not built"
+    rows = index.select("table.mbm-api-index tbody tr")
+    assert rows, "the API index is empty"
+    problems, linked = [], set()
+    for row in rows:
+        api = row.find("td").get_text(strip=True)
+        hrefs = [a["href"] for a in row.find_all("a", href=True)]
+        if not hrefs:
+            problems.append(f"{api} has no link")
+        for href in hrefs:
+            url = urlparse(href)
+            target = resolve("book", unquote(url.path))
+            if target not in pages:
+                problems.append(f"{api}: {href} does not exist")
+                continue
+            linked.add(target)
+            section = pages[target].find(id=url.fragment)
+            short = api.rsplit(".", 1)[-1]
+            if section is None:
+                problems.append(f"{api}: no section #{url.fragment} in {target}")
+            elif short not in section.get_text(" "):
+                problems.append(f"{api}: {short!r} not in {target}#{url.fragment}")
+    unlisted = [d for d in toc_chapters() if f"{d}.html" not in linked]
+    if unlisted:
+        problems.append(f"the API index lists nothing from {unlisted}: name the APIs "
+                        "a section teaches in its prose as inline code, e.g. "
+                        "`nn.Conv2d`")
+    assert not problems, "\n".join(problems)
+
+
+def test_bibliography_lists_every_reference(pages):
+    text = re.sub(r"\s+", " ", pages["book/bibliography.html"].get_text(" ")).lower()
+    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    titles = re.findall(r"^\s*title\s*=\s*[{\"]+(.+?)[}\"]+,?\s*$", bib,
+                        flags=re.M | re.I)
+    assert titles, "references.bib has no titled entries"
+    missing = [t for t in titles
+               if " ".join(re.sub(r"[{}\\]", "", t).split()[:3]).lower() not in text]
+    assert not missing, f"not on the bibliography page: {missing}"

@@ -1,0 +1,169 @@
+"""Every chapter notebook follows the template and was executed top to bottom; and
+every rule that says so can fail.
+
+The rules live in nbrules.py. A small synthetic notebook that follows every rule
+is built here; each breaking case changes it in one way and must make exactly
+its own rule fire, no other: a rule that cannot fail protects nothing, and one
+that fires on unrelated changes hides what broke.
+"""
+
+import copy
+from pathlib import Path
+
+import pytest
+
+import nbrules
+from bookinfo import chapter_paths, colab_url, load_notebook
+from nbrules import RULES, SOLUTION_TITLE
+from sync import BADGE
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in chapter_paths()])
+def test_notebook_follows_the_template(path):
+    nb = load_notebook(path)
+    problems = [f"{rule.__name__.removeprefix('rule_')}: {problem}"
+                for rule in RULES for problem in rule(nb, path)]
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+# --- each rule fires on its breakage, and only it
+
+PATH = Path("book/07_example.ipynb")
+
+
+def md(text):
+    return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+
+def code(text, count, outputs=(), **metadata):
+    return {"cell_type": "code", "metadata": dict(metadata), "source": text,
+            "execution_count": count, "outputs": list(outputs)}
+
+
+def stream(text):
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def good_notebook():
+    badge = BADGE.format(url=colab_url("book/07_example"))
+    cells = [
+        md(f"# 7. Example\n\n{badge}"),                                      # 0
+        md("## Learning objectives\n\n- you will check the checks"),         # 1
+        md("## Setup"),                                                      # 2
+        code("import torch", 1),                                             # 3
+        md("## 1. A fact"),                                                  # 4
+        code("x = torch.ones(2)\nassert x.sum() == 2\nassert x.shape == (2,)\n"
+             "assert x.dtype == torch.float32\nassert x.numel() == 2\n"
+             "assert x.dim() == 1\nprint(x.shape)", 2,
+             [stream("torch.Size([2])\n")]),                                 # 5
+        code("print(torch.rand(1).item())", 3, [stream("0.49\n")],
+             tags=["nbval-ignore-output"],
+             nbval_reason="the example prints an unseeded random number"),   # 6
+        md("## Summary\n\n- checks run"),                                    # 7
+        md("## Exercises"),                                                  # 8
+        code(f"{SOLUTION_TITLE}\nanswer = 2\nassert answer == 2", 4,
+             tags=["hide-cell"],
+             jupyter={"source_hidden": True, "outputs_hidden": True}),       # 9
+        md("## Further reading\n\nNext: [8. More](08_more.ipynb)"),          # 10
+    ]
+    return {"cells": cells, "metadata": {"kernelspec": {"name": "python3"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def set_source(index, text):
+    def mutate(nb):
+        nb["cells"][index]["source"] = text
+    return mutate
+
+
+def set_metadata(index, **metadata):
+    def mutate(nb):
+        nb["cells"][index]["metadata"].update(metadata)
+    return mutate
+
+
+def add_output(index, text):
+    def mutate(nb):
+        nb["cells"][index]["outputs"].append(stream(text))
+    return mutate
+
+
+SOLUTION = 9
+CASES = {
+    "rule_title_and_badge": [
+        set_source(0, "# Example\n\n" + BADGE.format(url=colab_url("book/07_example"))),
+        set_source(0, "# 7. Example\n\n" + BADGE.format(url=colab_url("book/06_x"))),
+    ],
+    "rule_sections": [
+        set_source(7, "## Recap"),
+        lambda nb: nb["cells"].insert(1, md("## Exercises")),
+        set_source(4, "## A fact"),
+    ],
+    "rule_kernelspec": [
+        lambda nb: nb["metadata"].update(kernelspec={"name": "ir"}),
+    ],
+    "rule_executed_in_order": [
+        lambda nb: nb["cells"][5].update(execution_count=7),
+        lambda nb: nb["cells"][3].update(execution_count=None),
+        lambda nb: nb["cells"][5]["outputs"].append(
+            {"output_type": "error", "ename": "ValueError", "evalue": "",
+             "traceback": []}),
+    ],
+    "rule_cell_length": [
+        set_source(3, "\n".join(["import torch"] + [f"x{i} = {i}" for i in range(25)])),
+    ],
+    "rule_clean_outputs": [
+        add_output(5, "saved to /tmp/tmpab12cd/model.pt\n"),
+        add_output(5, "<function f at 0x7f3a2c1d0e50>\n"),
+    ],
+    "rule_standalone": [
+        set_source(3, "import torch\nfrom canonical_helpers import set_seed"),
+        set_source(3, "import torch\nfrom . import helpers"),
+        set_source(3, "import torch\nconfig = open('../_config.yml').read()"),
+        set_source(3, "import torch\nimport torchvision\n"
+                      "torchvision.datasets.MNIST('data', download=True)"),
+    ],
+    "rule_nbval_markers": [
+        set_source(6, "# NBVAL_IGNORE_OUTPUT\n# Why: it is random\n"
+                      "print(torch.rand(1).item())"),
+        set_metadata(6, nbval_reason=" "),
+        set_metadata(5, tags=["nbval-skip"]),
+        set_metadata(5, tags=["raises-exception"]),
+        set_metadata(5, nbval_reason="stale: the tag is gone"),
+    ],
+    "rule_solutions_hidden": [
+        set_metadata(SOLUTION, tags=["hide-input"]),
+        set_metadata(SOLUTION, tags=["hide-cell", "hide-input"]),
+        set_metadata(SOLUTION, jupyter={"source_hidden": True}),
+        set_metadata(SOLUTION, jupyter={"outputs_hidden": True}),
+        set_source(SOLUTION, "# @title Solution\nanswer = 2\nassert answer == 2"),
+        lambda nb: nb["cells"].pop(SOLUTION),
+    ],
+    "rule_asserts": [
+        set_source(5, "x = torch.ones(2)\nprint(x.shape)"),
+    ],
+}
+
+
+def test_the_good_notebook_passes_every_rule():
+    nb = good_notebook()
+    assert {rule.__name__: rule(nb, PATH) for rule in RULES} == {
+        rule.__name__: [] for rule in RULES}
+
+
+def test_every_rule_has_breaking_cases():
+    assert sorted(CASES) == sorted(rule.__name__ for rule in RULES)
+
+
+@pytest.mark.parametrize(
+    "name, mutate",
+    [(name, m) for name, ms in CASES.items() for m in ms],
+    ids=[f"{name.removeprefix('rule_')}-{i}" for name, ms in CASES.items()
+         for i in range(len(ms))])
+def test_only_the_broken_rule_fires(name, mutate):
+    nb = good_notebook()
+    mutate(nb)
+    fired = {rule.__name__: problems for rule in RULES
+             if (problems := rule(copy.deepcopy(nb), PATH))}
+    assert list(fired) == [name], f"expected only {name} to fire, got {fired}"
+    assert getattr(nbrules, name) in RULES

@@ -1,0 +1,160 @@
+"""What the book is made of, read from its sources: one place for the tools, the
+tests and the benchmark.
+
+- the chapters and their order (``_toc.yml``), their titles and summaries;
+- the Colab URL of a chapter (``_config.yml``);
+- notebooks as JSON, read and written exactly as Jupyter writes them;
+- the pages of a built book and the weight of a page (its HTML plus its images).
+
+Every function takes the repository root as ``root`` (default: this checkout), so
+that the sync tool and its tests can work on a copy.
+"""
+
+import json
+import posixpath
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER = re.compile(r"book/(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*")
+
+
+def load_yaml(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def toc_entries(root=ROOT):
+    """Every `file:` entry of _toc.yml as a dict, in order, the root first."""
+    toc = load_yaml(Path(root) / "_toc.yml")
+    entries = [{"file": toc["root"]}]
+
+    def walk(items):
+        for item in items or []:
+            if "file" in item:
+                entries.append(item)
+            walk(item.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return entries
+
+
+def toc_files(root=ROOT):
+    """Docnames in _toc.yml order, e.g. ['book/intro', 'book/01_layers', ...]."""
+    return [entry["file"] for entry in toc_entries(root)]
+
+
+def toc_chapters(root=ROOT):
+    """The chapter docnames of _toc.yml, in order, e.g. 'book/01_layers'."""
+    return [name for name in toc_files(root) if CHAPTER.fullmatch(name)]
+
+
+def chapter_summary(docname, root=ROOT):
+    """The one-line summary of a chapter (`meta: summary:` of its _toc.yml entry)."""
+    for entry in toc_entries(root):
+        if entry["file"] == docname:
+            return ((entry.get("meta") or {}).get("summary") or "").strip()
+    raise KeyError(docname)
+
+
+def chapter_paths(root=ROOT):
+    """The chapter notebooks in book/, sorted by name."""
+    return sorted(p for p in (Path(root) / "book").glob("*.ipynb")
+                  if CHAPTER.fullmatch(f"book/{p.stem}"))
+
+
+def colab_url(docname, root=ROOT):
+    """The Colab URL of a notebook page ('book/01_layers'), from _config.yml.
+
+    The launch button Jupyter Book builds and the badge in each notebook both
+    equal it."""
+    config = load_yaml(Path(root) / "_config.yml")
+    repo = config["repository"]
+    slug = urlparse(repo["url"]).path.strip("/")
+    path = "/".join(p for p in [(repo.get("path_to_book") or "").strip("/"),
+                                f"{docname}.ipynb"] if p)
+    colab = config["launch_buttons"]["colab_url"].rstrip("/")
+    return f"{colab}/github/{slug}/blob/{repo.get('branch', 'main')}/{path}"
+
+
+# --- notebooks
+
+
+def load_notebook(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def dump_notebook(nb):
+    """The text Jupyter (nbformat) writes for `nb`: sorted keys, one-space indent."""
+    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def cell_source(cell):
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def set_source(cell, text):
+    """Store `text` as nbformat does: a list of lines that keep their newlines."""
+    cell["source"] = text.splitlines(keepends=True)
+
+
+def tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def chapter_title(nb):
+    """'1. Layers' from a chapter's first line '# 1. Layers', or None."""
+    cells = nb.get("cells", [])
+    if not cells or cells[0]["cell_type"] != "markdown":
+        return None
+    first = cell_source(cells[0]).lstrip().splitlines()[:1]
+    return first[0][2:].strip() if first and first[0].startswith("# ") else None
+
+
+# --- the built book
+
+
+def built_pages(html_dir):
+    """Every HTML page of a built book: the top level and book/."""
+    html_dir = Path(html_dir)
+    return sorted([*html_dir.glob("*.html"), *html_dir.glob("book/*.html")])
+
+
+def page_weight(html_dir, page):
+    """(html bytes, {image path: bytes}, [missing refs]) of one built page.
+
+    Images are what the page displays: <img src>, <source srcset>, <object data>,
+    <embed src> and <image href> in inline SVG. Shared assets (theme CSS and JS,
+    MathJax) are cached across pages and not counted; data: URIs are inside the
+    HTML already."""
+    from bs4 import BeautifulSoup
+
+    html_dir, page = Path(html_dir), Path(page)
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    refs = [tag["src"] for tag in soup.find_all(["img", "embed"], src=True)]
+    refs += [tag["data"] for tag in soup.find_all("object", data=True)]
+    refs += [part.split()[0] for tag in soup.find_all("source", srcset=True)
+             for part in tag["srcset"].split(",") if part.strip()]
+    refs += [tag.get("href") or tag.get("xlink:href")
+             for tag in soup.find_all("image")
+             if tag.get("href") or tag.get("xlink:href")]
+    images, missing = {}, []
+    page_dir = page.parent.relative_to(html_dir).as_posix()
+    for ref in refs:
+        url = urlparse(ref)
+        if url.scheme or url.netloc:
+            continue
+        rel = posixpath.normpath(posixpath.join(page_dir, unquote(url.path)))
+        target = html_dir / rel
+        if target.is_file():
+            images[rel] = target.stat().st_size
+        else:
+            missing.append(ref)
+    return page.stat().st_size, images, missing

@@ -47,8 +47,11 @@ def build_sphinx(builder, outdir, doctrees, overrides, strict=True):
     result = jb_build_sphinx(
         ROOT, Path(outdir), noconfig=True, path_config=str(ROOT / "_config.yml"),
         doctreedir=Path(doctrees), builder=builder,
-        # the CLI always passes latex_individualpages; get_final_config needs it
-        confoverrides={"latex_individualpages": False, **overrides},
+        # One catalog per page (book/01_layers.po, not one book.po for the whole
+        # folder), for extraction and translation alike. The CLI always passes
+        # latex_individualpages, and get_final_config needs it.
+        confoverrides={"latex_individualpages": False, "gettext_compact": False,
+                       **overrides},
         warningiserror=strict, keep_going=strict, quiet=True)
     return 1 if isinstance(result, Exception) else int(result or 0)
 
@@ -56,11 +59,11 @@ def build_sphinx(builder, outdir, doctrees, overrides, strict=True):
 def extract(outdir=GETTEXT):
     """Write one .pot template per page into `outdir`; returns the exit status."""
     return build_sphinx("gettext", outdir, ROOT / "_build" / ".doctrees-gettext",
-                        {"gettext_compact": False, "nitpicky": True})
+                        {"nitpicky": True})
 
 
 def templates(potdir=GETTEXT):
-    """{page: template catalog} for every .pot under `potdir` (e.g. 'book/01_layers')."""
+    """{page: template catalog} for every .pot under `potdir` ('book/01_layers')."""
     return {str(p.relative_to(potdir).with_suffix("")): read_po(p.open("rb"))
             for p in sorted(potdir.rglob("*.pot"))}
 

@@ -1,0 +1,108 @@
+"""Two editions of the book from one source: English and Chinese (zh_CN).
+
+The Chinese edition is the same Sphinx project built with ``language=zh_CN``
+(tools/translations.py); its prose comes from the gettext catalogs in
+``locales/zh_CN/LC_MESSAGES/book/``. This extension adds what the theme stack
+lacks for a second language, with public Sphinx APIs only:
+
+* an edition switch in every page's header that links to the same page in the
+  other edition (English at the site root, Chinese under ``zh/``);
+* the theme's own words in Chinese. ``locales/zh_CN/LC_MESSAGES/sphinx.po``
+  translates template strings and the search box (Jupyter Book writes that text
+  into the theme options in English); ``booktheme.po`` adds the header-button
+  words that sphinx-book-theme's catalog lacks, and replaces those it words
+  unidiomatically for Chinese; the two sidebar toggles get templates whose
+  tooltips go through translation.
+"""
+
+from pathlib import Path
+
+from sphinx.locale import get_translation
+
+HERE = Path(__file__).parent
+EDITIONS = {"en": ("English", ""), "zh_CN": ("中文", "zh/")}
+BOOKTHEME = "booktheme"
+
+
+def _language(config):
+    return config.language or "en"
+
+
+def setup_theme(app, config):
+    options = config.html_theme_options
+    _ = app.translator.gettext
+    options["search_bar_text"] = _("Search this book...")
+    # the fold of hidden cells (myst-nb): "Show code cell {type}" and its twin
+    config.nb_code_prompt_show = _(config.nb_code_prompt_show)
+    config.nb_code_prompt_hide = _(config.nb_code_prompt_hide)
+    config.templates_path.insert(0, str(HERE / "templates"))
+
+
+def _booktheme_fixes(app):
+    """{the theme's word: ours} for every header-button word our catalog holds."""
+    from babel.messages.pofile import read_po
+
+    path = Path(app.srcdir, "locales", _language(app.config), "LC_MESSAGES",
+                f"{BOOKTHEME}.po")
+    if not path.exists():
+        return {}
+    theirs = get_translation(BOOKTHEME)
+    with path.open("rb") as handle:
+        return {theirs(m.id): m.string for m in read_po(handle)
+                if m.id and m.string}
+
+
+def add_switch(app, pagename, templatename, context, doctree):
+    """The links to this page in the other editions, first in the header's end.
+
+    Runs before the theme drops header templates that render empty (at the
+    default priority, 500), so the links must be in the context by then."""
+    language = _language(app.config)
+    depth = pagename.count("/") + EDITIONS.get(language, EDITIONS["en"])[1].count("/")
+    context["edition_links"] = [
+        {"code": code.replace("_", "-"), "label": label,
+         # up to the site root, then down into the other edition
+         "url": "../" * depth + prefix + pagename + ".html"}
+        for code, (label, prefix) in EDITIONS.items() if code != language]
+    end = context.get("theme_article_header_end") or []
+    if isinstance(end, str):
+        end = [item.strip() for item in end.split(",") if item.strip()]
+    context["theme_article_header_end"] = ["edition-switch.html", *end]
+
+
+def fix_header_buttons(app, pagename, templatename, context, doctree):
+    """Our words for the header buttons, after sphinx-book-theme made them (501)."""
+    if not hasattr(app.env, "mbm_booktheme_fixes"):
+        app.env.mbm_booktheme_fixes = _booktheme_fixes(app)
+    fixes = app.env.mbm_booktheme_fixes
+
+    def fix(buttons):
+        for button in buttons:
+            for key in ("tooltip", "label", "text"):
+                if button.get(key) in fixes:
+                    button[key] = fixes[button[key]]
+            fix(button.get("buttons", []))
+
+    fix(context.get("header_buttons", []))
+
+
+def _compile(po_path):
+    """Write the .mo next to a .po (Sphinx compiles only page catalogs itself)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po_path.open("rb") as source, po_path.with_suffix(".mo").open("wb") as mo:
+        write_mo(mo, read_po(source))
+
+
+def setup(app):
+    app.connect("config-inited", setup_theme)
+    app.connect("html-page-context", add_switch, priority=400)
+    app.connect("html-page-context", fix_header_buttons, priority=900)
+    locales = Path(app.srcdir, "locales")
+    for po_path in locales.glob(f"*/LC_MESSAGES/{BOOKTHEME}.po"):
+        _compile(po_path)
+    # Registered after the theme's own catalog, ours fills the words it lacks;
+    # add_switch replaces the ones it has where ours differs.
+    app.add_message_catalog(BOOKTHEME, str(locales))
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -15,7 +15,8 @@ README's tables, which `tools/sync.py` copies into README.md:
   the floor (budget: 30 s on 2 CPU cores);
 - the strict nbval run over the whole book, serial and with -n 2 --dist loadfile
   (budget: 3 minutes with -n 2);
-- the book build time (execution off), and from that build each chapter page's
+- the book build time (execution off) of each edition (budget: the Chinese one
+  takes no longer than the English one), and each chapter page's
   weight (its HTML plus its images; the limit is checked by tests/test_html.py);
 - the README's test commands: the full one (budget: 3 minutes on 2 cores) and the
   fast tier for editing (budget: 1 minute), wall-clock and CPU seconds;
@@ -127,10 +128,12 @@ def time_nbval():
 
 
 def time_build():
-    """Build the book (as tests/conftest.py does) and weigh each chapter page."""
+    """Build both editions (as tests/conftest.py does), each timed on its own, and
+    weigh each chapter page of the English one."""
     with tempfile.TemporaryDirectory() as tmp:
-        result = time_command([str(VENV_BIN / "jupyter-book"), "build", str(ROOT),
-                               "-W", "-n", "--keep-going", "--path-output", tmp], ROOT)
+        tool = [sys.executable, str(ROOT / "tools" / "build_book.py"), "--output", tmp]
+        result = time_command([*tool, "--edition", "en"], ROOT)
+        result["zh"] = time_command([*tool, "--edition", "zh"], ROOT)
         html = Path(tmp) / "_build" / "html"
         weights = {}
         for page in sorted((html / "book").glob("[0-9][0-9]_*.html")):
@@ -355,9 +358,15 @@ def performance_rows(results, root=ROOT):
                      _seconds(nbval["serial"]["seconds"]), "", None))
         rows.append(("strict nbval over the whole book, 2 workers",
                      _seconds(nbval["parallel"]["seconds"]), "", None))
-    if results.get("build"):
-        rows.append(("book build (execution off)",
-                     _seconds(results["build"]["seconds"]), "", None))
+    build = results.get("build")
+    if build:
+        rows.append(("book build, English edition (execution off)",
+                     _seconds(build["seconds"]), "", None))
+        if build.get("zh"):
+            zh = build["zh"]["seconds"]
+            rows.append(("book build, Chinese edition (after the English one)",
+                         _seconds(zh), "≤ the English build",
+                         zh <= build["seconds"]))
     for key, ex in (results.get("explorer") or {}).items():
         if not isinstance(ex, dict) or "median_ms" not in ex:
             continue

@@ -1,12 +1,14 @@
 """Fixtures for the tests of the built HTML book, shared by every test file.
 
-- ``edition``: each edition of the book the tests check (today: "en"); tests that
+- ``edition``: each edition of the book the tests check ("en", "zh"); tests that
   use the built book run once per edition.
-- ``built_book``: the book built once per test session and edition with warnings
-  as errors: ``{"edition", "returncode", "html", "log"}``.
-- ``html_dir``: the built html folder (fails with the build log if the build did
-  not produce one).
-- ``server``: the base URL of ``html_dir`` served on 127.0.0.1.
+- ``built_book``: the edition built once per test session with warnings as
+  errors: ``{"edition", "returncode", "html", "site", "log"}``; ``html`` is the
+  edition's folder, ``site`` the English root that holds both (Chinese: zh/).
+- ``html_dir``: the edition's built html folder (fails with the build log if the
+  build did not produce one).
+- ``server``: the base URL of ``html_dir``, served on 127.0.0.1 from the site's
+  root, so that links between the editions resolve.
 - ``browser``: headless Chromium (Debian's package) through Playwright; the test
   is skipped, with the reason, where either is missing.
 - ``open_page``: ``open_page(path) -> (page, recorder)``: a fresh browser context
@@ -18,9 +20,8 @@ The notebook plugin (tests/notebook_plugin.py) marks every test that uses
 ``built_book`` ``slow`` and starts those first. Each edition is built once per
 session: the first worker that needs it builds it, the others wait on a lock.
 
-A second edition (e.g. the Chinese one, built beside the English one) is one more
-entry in ``EDITIONS``: a function that returns the build command and the html
-folder it produces.
+Both editions come from tools/build_book.py, the README's build command: the
+English one at the site's root, the Chinese one in its zh/ folder (``EDITIONS``).
 """
 
 import fcntl
@@ -38,21 +39,10 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 from bookinfo import ROOT, cell_source, load_notebook  # noqa: F401 (for test files)
+from build_book import EDITIONS  # edition -> its folder under the site's root
 
 BOOK = ROOT / "book"
-
-JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
-
-
-def build_english(out):
-    """`jupyter-book build` of the repository into `out`, warnings as errors."""
-    cmd = [JUPYTER_BOOK, "build", str(ROOT), "-W", "-n", "--keep-going",
-           "--path-output", str(out)]
-    return cmd, out / "_build" / "html"
-
-
-# edition -> function(output folder) -> (build command, html folder)
-EDITIONS = {"en": build_english}
+BUILD_BOOK = [sys.executable, str(ROOT / "tools" / "build_book.py")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -84,24 +74,43 @@ def edition(request):
     return request.param
 
 
-@pytest.fixture(scope="session")
-def built_book(edition, tmp_path_factory):
-    """Build `edition` once per session; workers share it through a lock file."""
-    shared = _session_folder(tmp_path_factory)
-    target = shared / f"book-{edition}"
+def _build(edition, shared):
+    """Build `edition` into the session's site once; xdist workers share each
+    build through a lock file per edition, so the two editions can build at once
+    (they write disjoint folders: the Chinese one is the site's zh/)."""
+    target = shared / "book"
     with open(shared / f"book-{edition}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        done = target / "result.json"
-        cmd, html = EDITIONS[edition](target)
+        done = target / f"result-{edition}.json"
+        log = target / f"build-{edition}.log"
         if not done.exists():
             target.mkdir(parents=True, exist_ok=True)
+            cmd = [*BUILD_BOOK, "--edition", edition, "--output", str(target)]
             proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                                   env={**os.environ, "PYTHONWARNINGS": ""})
-            (target / "build.log").write_text(proc.stdout + proc.stderr)
+            log.write_text(proc.stdout + proc.stderr)
             done.write_text(json.dumps({"returncode": proc.returncode}))
         result = json.loads(done.read_text())
-    return {"edition": edition, "returncode": result["returncode"], "html": html,
-            "log": (target / "build.log").read_text()}
+    site = target / "_build" / "html"
+    return {"edition": edition, "returncode": result["returncode"],
+            "html": site / EDITIONS[edition], "site": site, "log": log.read_text()}
+
+
+@pytest.fixture(scope="session")
+def built_book(edition, tmp_path_factory):
+    """The edition, built once per session."""
+    return _build(edition, _session_folder(tmp_path_factory))
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The root folder of the whole site, with every edition built."""
+    builds = [_build(e, _session_folder(tmp_path_factory)) for e in EDITIONS]
+    failed = [b for b in builds if not (b["html"] / "index.html").exists()]
+    if failed:
+        pytest.fail(f"the {failed[0]['edition']} book did not build; build log "
+                    "tail:\n" + failed[0]["log"][-3000:])
+    return builds[0]["site"]
 
 
 @pytest.fixture(scope="session")
@@ -114,16 +123,16 @@ def html_dir(built_book):
 
 
 @pytest.fixture(scope="session")
-def server(html_dir):
+def server(built_book, html_dir, site):
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-    handler = functools.partial(Quiet, directory=str(html_dir))
+    handler = functools.partial(Quiet, directory=str(site))
     httpd = http.server.ThreadingHTTPServer((HOST, 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://{HOST}:{httpd.server_address[1]}/"
+    yield f"http://{HOST}:{httpd.server_address[1]}/{EDITIONS[built_book['edition']]}"
     httpd.shutdown()
     httpd.server_close()
 

@@ -11,7 +11,7 @@ tests/conftest.py is never loaded.
 - Portable outputs: next to nbval's cells, each notebook gets one more test that
   re-runs strict nbval over it on the x86-64 baseline instruction set (see
   BaselineRun). It is marked `slow`, like every test that uses the built book
-  (`built_book`, tests/conftest.py); the fast tier deselects them with
+  (`built_book` or `site`, tests/conftest.py); the fast tier deselects them with
   `-m "not slow"`.
 - Order, for `--dist loadfile` (a notebook's cells and its baseline run stay on
   one worker, in order; each test file is one unit): the longest chains first
@@ -108,7 +108,7 @@ def pytest_collection_modifyitems(config, items):
     ranks = {}
     for item in items:
         notebook = _notebook_of(item)
-        if "built_book" in getattr(item, "fixturenames", ()):
+        if {"built_book", "site"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
             ranks[item] = (0, 0.0)
         elif notebook:

@@ -17,6 +17,7 @@ the reason, which `-ra` prints in the summary.
 
 import json
 import re
+import subprocess
 
 import pytest
 
@@ -24,7 +25,9 @@ from bookinfo import ROOT, toc_chapters, toc_files
 from conftest import browser_skip_reason, open_in, settle
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-SEARCH_WORD = {"en": "backpropagation"}  # the glossary defines it
+# edition -> (a word to search for, a page the results must include)
+SEARCH = {"en": ("backpropagation", "glossary.html"),  # the glossary defines it
+          "zh": ("卷积", "01_layers.html")}  # "convolution": chapter 1 teaches it
 
 if browser_skip_reason():  # one plain line in the `-ra` summary, before any build
     pytest.skip(browser_skip_reason(), allow_module_level=True)
@@ -104,20 +107,45 @@ def test_math_renders(visits):
 
 
 def test_search_finds_pages_offline(edition, open_page):
-    """The search box on a chapter leads to results, and they include the
-    glossary (search runs in the browser, from the book's own index)."""
+    """The search box on a chapter leads to results, and they include the page
+    that teaches the word (search runs in the browser, from the book's own index;
+    Chinese words are indexed because the build has jieba to segment them)."""
+    word, expected = SEARCH[edition]
     page, recorder = open_page(f"{toc_chapters()[0]}.html")
     page.locator(".search-button__button:visible").first.click()
     box = page.locator("#pst-search-dialog input[name=q]")
     box.wait_for(state="visible")
-    box.fill(SEARCH_WORD[edition])
+    box.fill(word)
     box.press("Enter")
     page.wait_for_url(re.compile(r"search\.html\?q="))
     page.locator("#search-results ul.search li").first.wait_for(state="visible")
     links = page.eval_on_selector_all("#search-results ul.search li a",
                                       "links => links.map(a => a.href)")
-    assert any("glossary.html" in href for href in links), links
+    assert any(expected in href for href in links), links
     assert not recorder.problems(), recorder.problems()
+
+
+def test_edition_switch_leads_to_the_same_page(edition, open_page):
+    """The switch in the header opens the same chapter in the other edition."""
+    chapter = toc_chapters()[0]
+    page, recorder = open_page(f"{chapter}.html")
+    switch = page.locator("a.edition-switch")
+    assert switch.count() == 1, "one edition switch per page"
+    target_lang = switch.get_attribute("hreflang")
+    switch.click()
+    settle(page)
+    assert page.url.endswith(f"{chapter}.html"), page.url
+    assert page.evaluate("document.documentElement.lang") == target_lang
+    assert ("/zh/" in page.url) == (edition == "en"), page.url
+    assert not recorder.problems(), recorder.problems()
+
+
+def test_chinese_font_installed():
+    """The Chinese pages (and their screenshots) need a CJK font: Debian's
+    fonts-wqy-microhei, which .ci/run installs with Chromium."""
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True,
+                           text=True).stdout.strip()
+    assert fonts, "no CJK font: apt-get install -y fonts-wqy-microhei"
 
 
 def test_launch_dropdown_opens(open_page):

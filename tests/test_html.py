@@ -234,3 +234,42 @@ def test_bibliography_lists_every_reference(pages):
     missing = [t for t in titles
                if " ".join(re.sub(r"[{}\\]", "", t).split()[:3]).lower() not in text]
     assert not missing, f"not on the bibliography page: {missing}"
+
+
+def test_every_page_links_to_its_twin_in_the_other_edition(built_book, pages, site):
+    """Each page's edition switch points at the same page of the other edition,
+    which exists and points back; the page declares its language."""
+    here = built_book["html"]
+    lang = {"en": "en", "zh": "zh-CN"}[built_book["edition"]]
+    problems = []
+    for path, page in pages.items():
+        if page.html.get("lang") != lang:
+            problems.append(f"{path}: <html lang={page.html.get('lang')!r}>")
+        if path == "index.html":  # a redirect to the intro, no header
+            continue
+        switches = page.select("a.edition-switch")
+        if len(switches) != 1:
+            problems.append(f"{path}: {len(switches)} edition switches")
+            continue
+        target = (here / Path(path).parent / switches[0]["href"]).resolve()
+        if not target.is_file() or target.relative_to(site.resolve()).as_posix() \
+                == (here / path).resolve().relative_to(site.resolve()).as_posix():
+            problems.append(f"{path}: the switch leads to {switches[0]['href']}")
+            continue
+        back = soup(target).select_one("a.edition-switch")
+        if back is None or (target.parent / back["href"]).resolve() != \
+                (here / path).resolve():
+            problems.append(f"{path}: its twin does not link back")
+    assert not problems, "\n".join(problems)
+
+
+def test_chinese_pages_show_no_untranslated_prose(site):
+    """On the Chinese pages no translated paragraph falls back to English (Sphinx
+    keeps the English silently when a translation does not parse like it)."""
+    from build_book import EDITIONS
+    from translations import fallbacks, page_catalogs
+
+    assert page_catalogs(), "no page catalogs found"
+    left = {page: found for page in page_catalogs()
+            if (found := fallbacks(page, site / EDITIONS["zh"]))}
+    assert not left, json.dumps(left, indent=1, ensure_ascii=False)[:3000]

@@ -1,24 +1,28 @@
-"""The Chinese edition: extract the English messages, update the catalogs, build.
+"""The Chinese edition: extract the English messages, update the catalogs, check.
 
 The book's prose is written in English in the notebooks and pages under book/.
 Sphinx's gettext builder cuts it into messages (one per paragraph, heading, list
-item, table cell, caption); the translations live in one catalog per page,
+item, table cell, caption); their translations live in one catalog per page,
 locales/zh_CN/LC_MESSAGES/book/<page>.po. Code and outputs are not messages: both
-editions show the same cells.
+editions show the same cells. Two more catalogs hold the words of the page frame,
+written by hand: sphinx.po (template strings, the search box, the API index
+table) and booktheme.po (sphinx-book-theme's header buttons); see
+book/_ext/editions.py.
 
     python tools/translations.py extract   English messages -> _build/gettext/
-    python tools/translations.py update    bring every catalog in step with them
+    python tools/translations.py update    bring the page catalogs in step
     python tools/translations.py status    per page: messages, untranslated, fuzzy
-    python tools/translations.py build     the Chinese edition -> _build/html/zh/
     python tools/translations.py check [book/01_layers ...]
-                                           build, then list untranslated, fuzzy,
-                                           outdated messages and English text that
-                                           still shows on the Chinese pages
+                                           build the Chinese edition, then list
+                                           what is untranslated, fuzzy or
+                                           outdated, and English text that still
+                                           shows on the Chinese pages
 
-`update` keeps every existing translation. A message whose English changed is kept
-with its old translation and marked fuzzy (babel's fuzzy matching), and
-tests/test_translations.py fails until someone re-translates it and removes the
-mark; a message that disappeared is dropped.
+`update` keeps every existing translation. A message whose English changed keeps
+its old translation, marked fuzzy (babel's fuzzy matching); a new message is
+empty; a message that disappeared is dropped. tests/test_translations.py fails
+until each is translated and its fuzzy mark removed. tools/build_book.py builds
+both editions.
 """
 
 import argparse
@@ -26,21 +30,23 @@ import re
 import sys
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGE = "zh_CN"
-LOCALES = ROOT / "locales"
-CATALOGS = LOCALES / LANGUAGE / "LC_MESSAGES"
+CATALOGS = ROOT / "locales" / LANGUAGE / "LC_MESSAGES"
 GETTEXT = ROOT / "_build" / "gettext"
 ZH_HTML = ROOT / "_build" / "html" / "zh"
+PAGES = "book"          # page catalogs: CATALOGS/book/<page>.po
+FRAME = ["sphinx", "booktheme"]  # the page frame's catalogs, kept by hand
 
 
 def build_sphinx(builder, outdir, doctrees, overrides, strict=True):
     """Build the book with Jupyter Book's own configuration pipeline.
 
-    Exactly what `jupyter-book build .` does (same _config.yml, same toc), plus
-    Sphinx configuration overrides such as the language. Returns the exit status.
+    What `jupyter-book build .` does (same _config.yml, same toc), plus Sphinx
+    configuration overrides such as the language. Returns the exit status.
     """
     from jupyter_book.sphinx import build_sphinx as jb_build_sphinx
 
@@ -51,34 +57,44 @@ def build_sphinx(builder, outdir, doctrees, overrides, strict=True):
         # folder), for extraction and translation alike. The CLI always passes
         # latex_individualpages, and get_final_config needs it.
         confoverrides={"latex_individualpages": False, "gettext_compact": False,
-                       **overrides},
+                       "nitpicky": True, **overrides},
         warningiserror=strict, keep_going=strict, quiet=True)
     return 1 if isinstance(result, Exception) else int(result or 0)
 
 
 def extract(outdir=GETTEXT):
-    """Write one .pot template per page into `outdir`; returns the exit status."""
-    return build_sphinx("gettext", outdir, ROOT / "_build" / ".doctrees-gettext",
-                        {"nitpicky": True})
+    """Write the .pot templates into `outdir`; returns the exit status."""
+    outdir = Path(outdir)
+    return build_sphinx("gettext", outdir, outdir.parent / ".doctrees-gettext", {})
 
 
 def templates(potdir=GETTEXT):
-    """{page: template catalog} for every .pot under `potdir` ('book/01_layers')."""
-    return {str(p.relative_to(potdir).with_suffix("")): read_po(p.open("rb"))
-            for p in sorted(potdir.rglob("*.pot"))}
+    """{page: template catalog} for every page's .pot ('book/01_layers': ...)."""
+    potdir = Path(potdir)
+    found = {}
+    for path in sorted((potdir / PAGES).rglob("*.pot")):
+        with path.open("rb") as handle:
+            found[path.relative_to(potdir).with_suffix("").as_posix()] = read_po(handle)
+    return found
 
 
-def catalog_path(page):
-    return CATALOGS / f"{page}.po"
+def page_catalogs():
+    """The pages that have a catalog ('book/01_layers', ...)."""
+    return sorted(p.relative_to(CATALOGS).with_suffix("").as_posix()
+                  for p in (CATALOGS / PAGES).rglob("*.po"))
 
 
-def read_catalog(page):
-    with catalog_path(page).open("rb") as handle:
+def catalog_path(name):
+    return CATALOGS / f"{name}.po"
+
+
+def read_catalog(name):
+    with catalog_path(name).open("rb") as handle:
         return read_po(handle, locale=LANGUAGE)
 
 
-def write_catalog(page, catalog):
-    path = catalog_path(page)
+def write_catalog(name, catalog):
+    path = catalog_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
         # No line numbers: they are cell offsets in a notebook and would change
@@ -88,35 +104,45 @@ def write_catalog(page, catalog):
 
 
 def update(potdir=GETTEXT):
-    """Merge the templates into the catalogs (new pages get a new catalog)."""
-    for page, template in templates(potdir).items():
+    """Merge the templates into the page catalogs (a new page gets a new one)."""
+    pages = templates(potdir)
+    for page, template in pages.items():
         if catalog_path(page).exists():
             catalog = read_catalog(page)
             catalog.update(template, update_header_comment=False,
                            update_creation_date=False)
         else:
-            from babel.messages.catalog import Catalog
-
             catalog = Catalog(locale=LANGUAGE, project="Module by Module",
                               copyright_holder="The Module by Module authors",
                               fuzzy=False)
             for message in template:
                 if message.id:
-                    catalog.add(message.id, locations=message.locations,
-                                flags=message.flags - {"fuzzy"})
+                    catalog.add(message.id, locations=message.locations)
         write_catalog(page, catalog)
-    stale = {p.relative_to(CATALOGS).with_suffix("").as_posix()
-             for p in CATALOGS.rglob("*.po")} - set(templates(potdir))
-    for page in sorted(stale):
-        print(f"no such page any more: {catalog_path(page)} (delete it)")
+    for path in sorted((CATALOGS / PAGES).rglob("*.po")):
+        if path.relative_to(CATALOGS).with_suffix("").as_posix() not in pages:
+            print(f"no such page any more: {path.relative_to(ROOT)} (delete it)")
+
+
+def _open_problems(catalog, name):
+    found = []
+    for message in catalog:
+        if not message.id:
+            continue
+        if message.fuzzy:
+            found.append((name, "fuzzy", message.id))
+        elif not message.string:
+            found.append((name, "untranslated", message.id))
+    return found
 
 
 def problems(potdir=GETTEXT):
     """Everything that keeps the catalogs from matching the English source.
 
-    Returns a list of (page, kind, msgid) where kind is one of 'missing catalog',
-    'untranslated', 'fuzzy', 'not in catalog' (new English text) and 'obsolete'
-    (a translation of text that is gone).
+    Returns (catalog, kind, msgid) triples; kind is 'missing catalog',
+    'untranslated', 'fuzzy', 'not in catalog' (English text with no translation
+    entry) or 'obsolete' (a translation of text that is gone). The page frame's
+    catalogs must translate every template string Sphinx extracted (sphinx.pot).
     """
     found = []
     for page, template in templates(potdir).items():
@@ -126,33 +152,28 @@ def problems(potdir=GETTEXT):
         catalog = read_catalog(page)
         english = {m.id for m in template if m.id}
         translated = {m.id for m in catalog if m.id}
-        for message in catalog:
-            if not message.id:
-                continue
-            if message.fuzzy:
-                found.append((page, "fuzzy", message.id))
-            elif not message.string:
-                found.append((page, "untranslated", message.id))
+        found += _open_problems(catalog, page)
         found += [(page, "not in catalog", m) for m in sorted(english - translated)]
         found += [(page, "obsolete", m) for m in sorted(translated - english)]
+    for name in FRAME:
+        found += _open_problems(read_catalog(name), name)
+    with (Path(potdir) / "sphinx.pot").open("rb") as handle:
+        strings = {m.id for m in read_po(handle) if m.id}
+    found += [("sphinx", "not in catalog", m)
+              for m in sorted(strings - {m.id for m in read_catalog("sphinx")})]
     return found
 
 
 def status(potdir=GETTEXT):
-    rows = {}
-    for page, template in templates(potdir).items():
-        rows[page] = {"messages": sum(1 for m in template if m.id)}
-    for page, kind, _ in problems(potdir):
-        rows[page][kind] = rows[page].get(kind, 0) + 1
-    for page, counts in rows.items():
+    rows = {page: {"messages": sum(1 for m in t if m.id)}
+            for page, t in templates(potdir).items()}
+    for name, kind, _ in problems(potdir):
+        rows.setdefault(name, {"messages": "-"})
+        rows[name][kind] = rows[name].get(kind, 0) + 1
+    for name, counts in rows.items():
         extra = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "messages")
-        print(f"{page:32} {counts['messages']:4} messages  {extra or 'all translated'}")
-
-
-def build(outdir=ZH_HTML, strict=True):
-    """The Chinese edition: the same project with language zh_CN."""
-    return build_sphinx("html", outdir, ROOT / "_build" / ".doctrees-zh",
-                        {"language": LANGUAGE, "nitpicky": True}, strict=strict)
+        print(f"{name:32} {counts['messages']:>4} messages  "
+              f"{extra or 'all translated'}")
 
 
 def plain(text):
@@ -168,13 +189,13 @@ def fallbacks(page, html_dir=ZH_HTML):
     """Translated messages whose English still shows on the built Chinese page.
 
     Sphinx silently keeps the English text when a translation does not parse to
-    the same kind of node (a heading "1. Layers" translated as "1. 层" parses as a
-    list item in Markdown; write "1\\. 层"). Returns the msgids concerned.
+    the same kind of node: a heading "1. Layers" translated as "1. 层" parses as a
+    list item in Markdown (write "1\\. 层"). Returns the msgids concerned.
     """
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup((html_dir / f"{page}.html").read_text(encoding="utf-8"),
-                         "html.parser")
+    soup = BeautifulSoup((Path(html_dir) / f"{page}.html").read_text(
+        encoding="utf-8"), "html.parser")
     article = soup.find("article") or soup
     shown = " ".join(article.get_text(" ").split())
     found = []
@@ -187,34 +208,36 @@ def fallbacks(page, html_dir=ZH_HTML):
     return found
 
 
+def build(outdir=ZH_HTML, doctrees=None, strict=True):
+    """The Chinese edition: the same project with language zh_CN."""
+    outdir = Path(outdir)
+    doctrees = doctrees or outdir.parent.parent / ".doctrees-zh"
+    return build_sphinx("html", outdir, doctrees, {"language": LANGUAGE},
+                        strict=strict)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("command",
-                        choices=["extract", "update", "status", "build", "check"])
-    parser.add_argument("pages", nargs="*", help="for check: pages such as "
-                        "book/01_layers (default: all)")
+    parser.add_argument("command", choices=["extract", "update", "status", "check"])
+    parser.add_argument("pages", nargs="*",
+                        help="for check: pages such as book/01_layers (default: all)")
     args = parser.parse_args(argv)
-    if args.command in ("extract", "update", "status", "check"):
-        if extract():
-            return 1
+    if extract():
+        return 1
     if args.command == "update":
         update()
-    if args.command == "status":
+    elif args.command == "status":
         status()
-    if args.command == "build":
-        return build()
-    if args.command == "check":
-        # build the Chinese edition, then list what is not translated or did not
-        # take effect on the page
+    elif args.command == "check":
         if build(strict=False):
             return 1
         pages = args.pages or list(templates())
-        bad = [p for p in problems() if p[0] in pages]
+        bad = [p for p in problems() if p[0] in pages or not args.pages]
         for page in pages:
             bad += [(page, "English still shown", m) for m in fallbacks(page)]
-        for page, kind, msgid in bad:
-            print(f"{page}: {kind}: {msgid[:100]!r}")
-        print(f"{len(bad)} problem(s) in {len(pages)} page(s)")
+        for name, kind, msgid in bad:
+            print(f"{name}: {kind}: {msgid[:100]!r}")
+        print(f"{len(bad)} problem(s)")
         return 1 if bad else 0
     return 0
 

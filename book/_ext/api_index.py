@@ -19,6 +19,7 @@ import re
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.locale import _
 from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 
@@ -213,18 +214,21 @@ def render_api_index(app, doctree, docname):
         name = nodes.paragraph("", "", nodes.literal(text=api))
         cell = []
         for chapter, (chapter_title, links) in where[api].items():
-            para = nodes.paragraph("", "", nodes.strong(text=chapter_title + ": "))
+            label = _("{chapter}: ").format(chapter=chapter_title)
+            para = nodes.paragraph("", "", nodes.strong(text=label))
             for i, (anchor, title) in enumerate(links):
                 if i:
-                    para += nodes.Text(", ")
+                    para += nodes.Text(_(", "))
                 uri = app.builder.get_relative_uri(docname, chapter) + "#" + anchor
                 para += nodes.reference("", title, refuri=uri, internal=True)
             cell.append(para)
         rows.append([name, cell])
     if rows:
-        content = _table(["API", "Taught in"], rows, [35, 65])
+        # the words go through Sphinx's catalog: the Chinese edition's
+        # locales/zh_CN/LC_MESSAGES/sphinx.po translates them
+        content = _table([_("API"), _("Taught in")], rows, [35, 65])
     else:
-        content = nodes.paragraph(text="No chapter names a PyTorch API yet.")
+        content = nodes.paragraph(text=_("No chapter names a PyTorch API yet."))
     for placeholder in placeholders:
         placeholder.replace_self(content.deepcopy())
 

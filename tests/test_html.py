@@ -273,3 +273,40 @@ def test_chinese_pages_show_no_untranslated_prose(site):
     left = {page: found for page in page_catalogs()
             if (found := fallbacks(page, site / EDITIONS["zh"]))}
     assert not left, json.dumps(left, indent=1, ensure_ascii=False)[:3000]
+
+
+# Words of the page frame that stay English in the Chinese edition, with the reason.
+FRAME_ENGLISH = {
+    "English": "the edition switch names the other edition in its own language",
+    "Module by Module": "the book's name",
+    "Colab": "a service's name (the launch button)",
+    ".ipynb": "a file type (the download button)",
+    ".pdf": "a file type (the download button)",
+    "Main": "aria-label hard-coded in sphinx-book-theme's sidebar template",
+    "Page": "aria-label hard-coded in sphinx-book-theme's layout template",
+    "Toggle hidden content": "aria-label hard-coded in myst-nb's fold of hidden cells",
+}
+CJK = re.compile("[\u4e00-\u9fff]")
+
+
+def test_chinese_page_frame_speaks_chinese(site):
+    """On a Chinese chapter page, the theme's words (sidebar captions, search box,
+    buttons, tooltips, folds of hidden cells) are Chinese."""
+    from build_book import EDITIONS
+
+    page = soup(site / EDITIONS["zh"] / f"{toc_chapters()[0]}.html")
+    for citation in page.select(".bibtex-citation, .bibtex-citation *"):
+        citation.attrs.pop("title", None)  # a paper's reference, not the frame
+    english = set()
+    for element in page.find_all(True):
+        for attribute in ("title", "aria-label", "placeholder", "data-bs-title"):
+            value = (element.get(attribute) or "").strip()
+            if re.search("[A-Za-z]{3}", value) and not CJK.search(value):
+                english.add(value)
+    for element in page.select(".caption-text, .admonition-title, "
+                               ".btn__text-container"):
+        text = element.get_text(" ", strip=True)
+        if re.search("[A-Za-z]{3}", text) and not CJK.search(text):
+            english.add(text)
+    left = sorted(english - set(FRAME_ENGLISH))
+    assert not left, f"English words in the Chinese page's frame: {left}"

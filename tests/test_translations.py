@@ -37,6 +37,7 @@ TERM_EXCEPTIONS = {
     ("kernel", "So do the kernels PyTorch picks"): COMPUTE_KERNEL,
     ("kernel", "lasts until the kernel restarts"): "Jupyter's kernel, 内核",
     ("kernel", "only in kernel memory"): "Jupyter's kernel, 内核",
+    ("kernel", "without a kernel"): "Jupyter's kernel, 内核",
     ("kernel", "Scratch memory inside a kernel"): COMPUTE_KERNEL,
     ("kernel", "runs the same kernels"): COMPUTE_KERNEL,
     ("kernel", "or GPU kernels"): COMPUTE_KERNEL,

@@ -12,12 +12,19 @@ lacks for a second language, with public Sphinx APIs only:
   into the theme options in English); ``booktheme.po`` adds the header-button
   words that sphinx-book-theme's catalog lacks, and replaces those it words
   unidiomatically for Chinese; the two sidebar toggles get templates whose
-  tooltips go through translation.
+  tooltips go through translation;
+* translated toctree captions ("Chapters", "Reference"): sphinx-external-toc
+  inserts the toctrees from _toc.yml after Sphinx has translated the page, so
+  their captions are looked up in the page's catalog once they are there.
 """
 
 from pathlib import Path
 
+from sphinx import addnodes
 from sphinx.locale import get_translation
+from sphinx.locale import init as init_locale
+from sphinx.transforms import SphinxTransform
+from sphinx.util.i18n import docname_to_domain
 
 HERE = Path(__file__).parent
 EDITIONS = {"en": ("English", ""), "zh_CN": ("中文", "zh/")}
@@ -86,6 +93,28 @@ def fix_header_buttons(app, pagename, templatename, context, doctree):
     fix(context.get("header_buttons", []))
 
 
+class TranslateTocCaptions(SphinxTransform):
+    """Translate the captions of the toctrees that sphinx-external-toc inserts
+    (at priority 100, after Sphinx's own translation at 20), from the catalog of
+    the page that holds them, where gettext extracted them."""
+
+    default_priority = 110
+
+    def apply(self, **kwargs):
+        if _language(self.config) == "en":
+            return
+        toctrees = [t for t in self.document.findall(addnodes.toctree)
+                    if t.get("caption")]
+        if not toctrees:
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [str(Path(self.env.srcdir, d)) for d in self.config.locale_dirs]
+        catalog, found = init_locale(dirs, self.config.language, domain)
+        if found:
+            for toctree in toctrees:
+                toctree["caption"] = catalog.gettext(toctree["caption"])
+
+
 def _compile(po_path):
     """Write the .mo next to a .po (Sphinx compiles only page catalogs itself)."""
     from babel.messages.mofile import write_mo
@@ -97,6 +126,7 @@ def _compile(po_path):
 
 def setup(app):
     app.connect("config-inited", setup_theme)
+    app.add_transform(TranslateTocCaptions)
     app.connect("html-page-context", add_switch, priority=400)
     app.connect("html-page-context", fix_header_buttons, priority=900)
     locales = Path(app.srcdir, "locales")

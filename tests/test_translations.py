@@ -47,6 +47,7 @@ TERM_EXCEPTIONS = {
     "init gain",
     ("shortcut", "two tempting shortcuts"): "an easy way out, not a residual path",
     ("module", "4. Inside nn.Module"): "the class name in the chapter title",
+    ("module", "Module by Module"): "the book's name, which stays English",
 }
 
 

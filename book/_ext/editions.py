@@ -43,6 +43,7 @@ def setup_theme(app, config):
     config.nb_code_prompt_show = _(config.nb_code_prompt_show)
     config.nb_code_prompt_hide = _(config.nb_code_prompt_hide)
     config.templates_path.insert(0, str(HERE / "templates"))
+    config.html_static_path.append(str(HERE / "static"))
 
 
 def _booktheme_fixes(app):
@@ -127,6 +128,7 @@ def _compile(po_path):
 def setup(app):
     app.connect("config-inited", setup_theme)
     app.add_transform(TranslateTocCaptions)
+    app.add_css_file("editions.css")
     app.connect("html-page-context", add_switch, priority=400)
     app.connect("html-page-context", fix_header_buttons, priority=900)
     locales = Path(app.srcdir, "locales")

@@ -82,12 +82,25 @@ def glossary_terms():
         if len(english) != len(chinese):
             english, chinese = [cells[0]], [cells[1]]
         for en, zh in zip(english, chinese, strict=True):
-            en_forms = [f.strip() for f in re.split(r"[()]", en)
-                        if f.strip() and "`" not in f]
-            zh_forms = [f.strip() for f in re.split(r"[（）()、，,]", zh) if f.strip()]
+            en_forms = [f for f in alternatives(en, "()") if "`" not in f]
+            zh_forms = [part for form in alternatives(zh, "（）")
+                        for part in re.split("[、，,]", form)]
             if en_forms:
                 pairs.append((en_forms, zh_forms))
     return pairs
+
+
+def alternatives(term, brackets):
+    """A glossary term's forms: "kernel (filter)" -> ["kernel", "filter"];
+    "Xavier (Glorot) initialization" -> ["Xavier initialization", "Glorot
+    initialization"] (what follows the brackets belongs to both)."""
+    opening, closing = brackets
+    match = re.fullmatch(rf"(.*?)\s*[{opening}(](.*?)[{closing})]\s*(.*)", term)
+    if not match:
+        return [term.strip()]
+    before, inside, after = (part.strip() for part in match.groups())
+    joiner = " " if after[:1].isascii() else ""
+    return [f"{before}{joiner}{after}".strip(), f"{inside}{joiner}{after}".strip()]
 
 
 def term_pattern(form):
@@ -105,10 +118,13 @@ def inconsistent_terms(messages, terms):
         if not message.id or not message.string:
             continue
         words = translations.plain(message.id)
-        chinese = re.sub(r"[*_]", "", message.string)  # *叶子*张量 is 叶子张量
+        # *叶子*张量 is 叶子张量, Xavier 初始化 is Xavier初始化, and so is
+        # Xavier（Glorot）初始化
+        chinese = re.sub(r"[*_\s]", "", message.string)
+        chinese += " " + re.sub(r"（[^）]*）", "", chinese)
         for en_forms, zh_forms in terms:
             if any(term_pattern(f).search(words) for f in en_forms) and not any(
-                    f in chinese for f in zh_forms):
+                    re.sub(r"\s", "", f) in chinese for f in zh_forms):
                 if not any(term == en_forms[0] and phrase in words
                            for term, phrase in TERM_EXCEPTIONS):
                     found.append((en_forms[0], message.id))
@@ -132,12 +148,19 @@ def test_glossary_terms_are_used_consistently():
 
 
 def test_glossary_rule_on_examples():
-    terms = [(["kernel", "filter"], ["卷积核", "滤波器"]), (["stride"], ["步幅"])]
+    assert alternatives("kernel (filter)", "()") == ["kernel", "filter"]
+    assert alternatives("Xavier (Glorot) initialization", "()") == [
+        "Xavier initialization", "Glorot initialization"]
+    assert alternatives("池化层（汇聚层）", "（）") == ["池化层", "汇聚层"]
+    terms = [(["kernel", "filter"], ["卷积核", "滤波器"]), (["stride"], ["步幅"]),
+             (["Xavier initialization", "Glorot initialization"],
+              ["Xavier初始化", "Glorot初始化"])]
     catalog = Catalog(locale="zh_CN")
     catalog.add("Each kernel slides with a stride of 2.", "每个卷积核以步幅 2 滑动。")
     catalog.add("Three filters, `stride=2`.", "三个滤波器，`stride=2`。")
     catalog.add("The kernels move.", "核在移动。")  # the term is missing
     catalog.add("A kernelized method.", "核方法。")  # not the word "kernel"
+    catalog.add("Glorot initialization.", "Xavier（Glorot）初始化。")
     assert [msgid for _, msgid in inconsistent_terms(catalog, terms)] == [
         "The kernels move."]
 

@@ -19,21 +19,14 @@ Without /usr/bin/chromium or the playwright package the tests are SKIPPED, with 
 reason in the `-ra` summary.
 """
 
-import functools
-import http.server
 import math
 import random
 import re
-import threading
-from pathlib import Path
 
 import pytest
 
-from conftest import BOOK, ROOT, cell_source, load_notebook
+from conftest import BOOK, ROOT, browser_skip_reason, cell_source, load_notebook
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 NOTEBOOK = BOOK / "03_initialization.ipynb"
 PAGE = "book/03_initialization.html"
 TAG = "stats-core"  # the cells that define layer_stats and readout_text
@@ -41,16 +34,15 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"
 NAMED_TOLERANCE, ANY_TOLERANCE, SHARE_TOLERANCE = 0.02, 0.05, 0.005
 RANDOM_SETTINGS = 24
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:
-    sync_playwright = None
-if not CHROMIUM.exists() or sync_playwright is None:
-    pytest.skip("explorer test skipped: needs /usr/bin/chromium (Debian's chromium "
-                "package) and the playwright package", allow_module_level=True)
+if browser_skip_reason():
+    pytest.skip(browser_skip_reason(), allow_module_level=True)
+# The explorer is the same code in both editions' pages: check it once, on the
+# English page (tests/test_browser.py opens every page of both editions).
+pytestmark = pytest.mark.parametrize("edition", ["en"], indirect=True)
 
 
-# --- fixtures: the chapter's own functions, the served book, a browser
+# --- fixtures: the chapter's own functions; the served book and the browser are
+# tests/conftest.py's `server` and `browser`
 
 
 @pytest.fixture(scope="module")
@@ -65,51 +57,22 @@ def chapter():
     return namespace
 
 
-@pytest.fixture(scope="module")
-def site(built_book):
-    """The built book on a local HTTP server; yields its base URL."""
-    html = built_book["html"]
-    if not (html / PAGE).exists():
-        pytest.fail("the book did not build; build log tail:\n"
-                    + built_book["log"][-3000:])
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(html))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=CHROMIUM_FLAGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-def open_chapter(browser, site, width, errors):
+def open_chapter(browser, server, width, errors):
     """The chapter page at a viewport `width`; other hosts are blocked."""
     context = browser.new_context(viewport={"width": width, "height": 900})
     context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(site) else route.abort())
+                  if route.request.url.startswith(server) else route.abort())
     page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(site + PAGE, wait_until="load")
+    page.goto(server + PAGE, wait_until="load")
     return context, page
 
 
 @pytest.fixture(scope="module")
-def explorer(browser, site):
+def explorer(browser, server):
     """(page, explorer root) on a desktop-sized viewport; fails on JS errors."""
     errors = []
-    context, page = open_chapter(browser, site, 1280, errors)
+    context, page = open_chapter(browser, server, 1280, errors)
     root = page.locator(".mbm-init-explorer")
     assert root.count() == 1, "chapter 3 must show exactly one .mbm-init-explorer"
     yield page, root
@@ -258,9 +221,9 @@ def test_readout_names_the_settings(explorer):
         assert control.count() == 1, f"no control labelled {label!r}"
 
 
-def test_explorer_fits_a_phone(browser, site):
+def test_explorer_fits_a_phone(browser, server):
     errors = []
-    context, page = open_chapter(browser, site, 390, errors)
+    context, page = open_chapter(browser, server, 390, errors)
     try:
         root = page.locator(".mbm-init-explorer")
         root.scroll_into_view_if_needed()

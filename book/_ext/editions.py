@@ -13,6 +13,10 @@ lacks for a second language, with public Sphinx APIs only:
   words that sphinx-book-theme's catalog lacks, and replaces those it words
   unidiomatically for Chinese; the two sidebar toggles get templates whose
   tooltips go through translation;
+* a faster Chinese search index: Sphinx's indexer remembers every Latin word it
+  has seen in a list and scans that list for every word it stems, which made
+  indexing this book quadratic (a third of the Chinese build's time); the same
+  indexer with a set gives the same index;
 * translated toctree captions ("Chapters", "Reference"): sphinx-external-toc
   inserts the toctrees from _toc.yml after Sphinx has translated the page, so
   their captions are looked up in the page's catalog once they are there.
@@ -23,6 +27,7 @@ from pathlib import Path
 from sphinx import addnodes
 from sphinx.locale import get_translation
 from sphinx.locale import init as init_locale
+from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
 from sphinx.util.i18n import docname_to_domain
 
@@ -116,6 +121,20 @@ class TranslateTocCaptions(SphinxTransform):
                 toctree["caption"] = catalog.gettext(toctree["caption"])
 
 
+class _Terms(set):
+    """A set that SearchChinese.split can extend like its list."""
+
+    extend = set.update
+
+
+class SearchChineseIndexedTerms(SearchChinese):
+    """Sphinx's Chinese search, with its memory of Latin words in a set."""
+
+    def init(self, options):
+        super().init(options)
+        self.latin_terms = _Terms()
+
+
 def _compile(po_path):
     """Write the .mo next to a .po (Sphinx compiles only page catalogs itself)."""
     from babel.messages.mofile import write_mo
@@ -128,6 +147,7 @@ def _compile(po_path):
 def setup(app):
     app.connect("config-inited", setup_theme)
     app.add_transform(TranslateTocCaptions)
+    app.add_search_language(SearchChineseIndexedTerms)
     app.add_css_file("editions.css")
     app.connect("html-page-context", add_switch, priority=400)
     app.connect("html-page-context", fix_header_buttons, priority=900)

@@ -376,7 +376,8 @@ def performance_rows(results, root=ROOT):
             continue
         settings = ex.get("settings") or {}
         label = ex.get("label") or (
-            f"explorer update (`activation_stats` + redraw), {key} settings ("
+            f"live explorer update (`explorer_update`: both passes, redraw, readout), "
+            f"{key} settings ("
             + ", ".join(str(v) for v in settings.values()) + ")")
         budget = ex.get("budget_ms") or (BUDGETS["explorer_default_median_ms"]
                                          if key == "default" else None)

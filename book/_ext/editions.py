@@ -83,11 +83,17 @@ def add_switch(app, pagename, templatename, context, doctree):
     context["theme_article_header_end"] = ["edition-switch.html", *end]
 
 
+_FIXES = {}  # {the theme's word: ours}, read once per build (builder-inited)
+
+
+def read_booktheme_fixes(app):
+    _FIXES.clear()
+    _FIXES.update(_booktheme_fixes(app))
+
+
 def fix_header_buttons(app, pagename, templatename, context, doctree):
     """Our words for the header buttons, after sphinx-book-theme made them (501)."""
-    if not hasattr(app.env, "mbm_booktheme_fixes"):
-        app.env.mbm_booktheme_fixes = _booktheme_fixes(app)
-    fixes = app.env.mbm_booktheme_fixes
+    fixes = _FIXES
 
     def fix(buttons):
         for button in buttons:
@@ -150,6 +156,7 @@ def setup(app):
     app.add_search_language(SearchChineseIndexedTerms)
     app.add_css_file("editions.css")
     app.connect("html-page-context", add_switch, priority=400)
+    app.connect("builder-inited", read_booktheme_fixes)
     app.connect("html-page-context", fix_header_buttons, priority=900)
     locales = Path(app.srcdir, "locales")
     for po_path in locales.glob(f"*/LC_MESSAGES/{BOOKTHEME}.po"):

@@ -40,6 +40,7 @@ import pytest
 
 from bookinfo import ROOT, cell_source, load_notebook  # noqa: F401 (for test files)
 from build_book import EDITIONS  # edition -> its folder under the site's root
+from build_book import html_dir as site_root
 
 BOOK = ROOT / "book"
 BUILD_BOOK = [sys.executable, str(ROOT / "tools" / "build_book.py")]
@@ -91,7 +92,7 @@ def _build(edition, shared):
             log.write_text(proc.stdout + proc.stderr)
             done.write_text(json.dumps({"returncode": proc.returncode}))
         result = json.loads(done.read_text())
-    site = target / "_build" / "html"
+    site = site_root(target)
     return {"edition": edition, "returncode": result["returncode"],
             "html": site / EDITIONS[edition], "site": site, "log": log.read_text()}
 
@@ -102,24 +103,26 @@ def built_book(edition, tmp_path_factory):
     return _build(edition, _session_folder(tmp_path_factory))
 
 
+def _built_html(build):
+    """The edition's html folder; fails with the build log if there is none."""
+    if not (build["html"] / "index.html").exists():
+        pytest.fail(f"the {build['edition']} book did not build; build log "
+                    "tail:\n" + build["log"][-3000:])
+    return build["html"]
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """The root folder of the whole site, with every edition built."""
     builds = [_build(e, _session_folder(tmp_path_factory)) for e in EDITIONS]
-    failed = [b for b in builds if not (b["html"] / "index.html").exists()]
-    if failed:
-        pytest.fail(f"the {failed[0]['edition']} book did not build; build log "
-                    "tail:\n" + failed[0]["log"][-3000:])
+    for build in builds:
+        _built_html(build)
     return builds[0]["site"]
 
 
 @pytest.fixture(scope="session")
 def html_dir(built_book):
-    html = built_book["html"]
-    if not (html / "index.html").exists():
-        pytest.fail(f"the {built_book['edition']} book did not build; build log "
-                    "tail:\n" + built_book["log"][-3000:])
-    return html
+    return _built_html(built_book)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ from bookinfo import (
     toc_chapters,
     toc_files,
 )
+from build_book import EDITIONS
+from translations import fallbacks, page_catalogs
 
 PAGE_LIMIT = 1_500_000  # bytes per chapter page: its HTML plus its images
 EXTRA_PAGES = ["index.html", "genindex.html", "search.html"]
@@ -266,9 +268,6 @@ def test_every_page_links_to_its_twin_in_the_other_edition(built_book, pages, si
 def test_chinese_pages_show_no_untranslated_prose(site):
     """On the Chinese pages no translated paragraph falls back to English (Sphinx
     keeps the English silently when a translation does not parse like it)."""
-    from build_book import EDITIONS
-    from translations import fallbacks, page_catalogs
-
     assert page_catalogs(), "no page catalogs found"
     left = {page: found for page in page_catalogs()
             if (found := fallbacks(page, site / EDITIONS["zh"]))}
@@ -292,8 +291,6 @@ CJK = re.compile("[\u4e00-\u9fff]")
 def test_chinese_page_frame_speaks_chinese(site):
     """On a Chinese chapter page, the theme's words (sidebar captions, search box,
     buttons, tooltips, folds of hidden cells) are Chinese."""
-    from build_book import EDITIONS
-
     page = soup(site / EDITIONS["zh"] / f"{toc_chapters()[0]}.html")
     for citation in page.select(".bibtex-citation, .bibtex-citation *"):
         citation.attrs.pop("title", None)  # a paper's reference, not the frame

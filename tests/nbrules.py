@@ -207,6 +207,44 @@ def rule_solutions_hidden(nb, path):
     return problems
 
 
+EXPERIMENTS = "experiments"  # cell metadata: the edits the text invites
+
+
+def experiments(nb):
+    """(cell index, {'name', 'replace', 'with'}) for every declared experiment.
+
+    An invitation in the prose ("set `label_smoothing=0.0` and rerun") is declared
+    on the code cell it edits, in the cell metadata `experiments`: a list of
+    {"name": ..., "replace": <text in the cell>, "with": <its replacement>}.
+    notebook_plugin.py applies each edit and runs the notebook to the end."""
+    return [(i, exp) for i, cell in enumerate(nb["cells"])
+            for exp in cell.get("metadata", {}).get(EXPERIMENTS, [])]
+
+
+def rule_experiments(nb, path):
+    """Each declared experiment is well formed and still matches its cell: its
+    `replace` text occurs exactly once in the source of the code cell it sits on."""
+    problems, names = [], set()
+    for i, exp in experiments(nb):
+        cell = nb["cells"][i]
+        where = f"cell {i}: experiment {exp.get('name')!r}"
+        if (not isinstance(exp, dict) or set(exp) != {"name", "replace", "with"}
+                or not all(isinstance(v, str) and v for v in exp.values())):
+            problems.append(f"{where}: must be {{'name', 'replace', 'with'}}, "
+                            "non-empty strings")
+            continue
+        if cell["cell_type"] != "code":
+            problems.append(f"{where}: sits on a {cell['cell_type']} cell")
+        elif cell_source(cell).count(exp["replace"]) != 1:
+            problems.append(f"{where}: {exp['replace']!r} occurs "
+                            f"{cell_source(cell).count(exp['replace'])} times "
+                            "in the cell, not once")
+        if exp["name"] in names:
+            problems.append(f"{where}: the name is used twice")
+        names.add(exp["name"])
+    return problems
+
+
 def rule_asserts(nb, path):
     """Key facts are pinned: the notebook checks itself with asserts."""
     n = sum(len(re.findall(r"^\s*assert\b", cell_source(c), re.M))
@@ -216,4 +254,5 @@ def rule_asserts(nb, path):
 
 RULES = [rule_title_and_badge, rule_sections, rule_kernelspec,
          rule_executed_in_order, rule_cell_length, rule_clean_outputs,
-         rule_standalone, rule_nbval_markers, rule_solutions_hidden, rule_asserts]
+         rule_standalone, rule_nbval_markers, rule_solutions_hidden, rule_asserts,
+         rule_experiments]

@@ -13,6 +13,9 @@ tests/conftest.py is never loaded.
   BaselineRun). It is marked `slow`, like every test that uses the built book
   (`built_book` or `site`, tests/conftest.py); the fast tier deselects them with
   `-m "not slow"`.
+- Experiments: each edit the text invites a reader to make (declared in cell
+  metadata, nbrules.experiments) is one more `slow` test that applies it and runs
+  the notebook to the end (ExperimentRun).
 - Order, for `--dist loadfile` (a notebook's cells and its baseline run stay on
   one worker, in order; each test file is one unit): the longest chains first
   (the built book, then notebooks by their last measured time), short tests fill
@@ -23,6 +26,7 @@ tests/conftest.py is never loaded.
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +37,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 LAST_TIMES = ROOT / "benchmarks" / "results" / "latest.json"
-BASELINE_ISA = {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41"}
+# PyTorch's own kernels, oneDNN's and MKL's each pick a code path from the CPU:
+# restrict all three. MKL_CBWR=COMPATIBLE is MKL's vendor-neutral path (what a
+# non-Intel or older CPU may get); it overrides MKL_ENABLE_INSTRUCTIONS.
+BASELINE_ISA = {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41",
+                "MKL_CBWR": "COMPATIBLE"}
 
 
 class BaselineRun(pytest.Item):
@@ -75,11 +83,64 @@ class BaselineRun(pytest.Item):
         return self.path, None, f"{self.path.name}: {self.name}"
 
 
+ANSI = r"\x1b\[[0-9;]*m"  # colours in a kernel's traceback
+
+
+class ExperimentRun(pytest.Item):
+    """An experiment the text invites ("set X and rerun") works: the edit declared
+    in the cell's metadata (nbrules.experiments) is applied, and the whole
+    notebook runs to the end in a fresh kernel without an error, its own asserts
+    included. Outputs are not compared: the experiment is meant to change them."""
+
+    def __init__(self, *, cell, experiment, **kwargs):
+        super().__init__(**kwargs)
+        self.cell, self.experiment = cell, experiment
+
+    def runtest(self):
+        import tempfile
+
+        import nbclient
+        import nbformat
+
+        nb = nbformat.read(self.path, as_version=4)  # sources as strings
+        cell, exp = nb.cells[self.cell], self.experiment
+        assert cell.source.count(exp["replace"]) == 1, (
+            f"cell {self.cell} no longer holds {exp['replace']!r} once")
+        cell.source = cell.source.replace(exp["replace"], exp["with"])
+        with tempfile.TemporaryDirectory() as folder:
+            client = nbclient.NotebookClient(
+                nb, timeout=300, kernel_name="python3",
+                resources={"metadata": {"path": folder}})
+            try:
+                client.execute()
+            except nbclient.exceptions.CellExecutionError as exc:
+                raise AssertionError(
+                    f"experiment {exp['name']!r} ({exp['replace']!r} -> "
+                    f"{exp['with']!r} in cell {self.cell}) breaks the notebook:\n"
+                    f"{re.sub(ANSI, '', str(exc))[-3000:]}") from None
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, AssertionError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}: {self.name}"
+
+
 class BaselineFile(pytest.File):
     def collect(self):
+        from bookinfo import load_notebook
+        from nbrules import experiments
+
         item = BaselineRun.from_parent(self, name="outputs on the baseline x86-64 ISA")
         item.add_marker(pytest.mark.slow)
         yield item
+        for cell, exp in experiments(load_notebook(self.path)):
+            item = ExperimentRun.from_parent(self, name=f"experiment: {exp['name']}",
+                                             cell=cell, experiment=exp)
+            item.add_marker(pytest.mark.slow)
+            yield item
 
 
 def pytest_collect_file(file_path, parent):

@@ -55,7 +55,9 @@ def good_notebook():
         code("x = torch.ones(2)\nassert x.sum() == 2\nassert x.shape == (2,)\n"
              "assert x.dtype == torch.float32\nassert x.numel() == 2\n"
              "assert x.dim() == 1\nprint(x.shape)", 2,
-             [stream("torch.Size([2])\n")]),                                 # 5
+             [stream("torch.Size([2])\n")],
+             experiments=[{"name": "three ones", "replace": "torch.ones(2)",
+                           "with": "torch.ones(3)"}]),                       # 5
         code("print(torch.rand(1).item())", 3, [stream("0.49\n")],
              tags=["nbval-ignore-output"],
              nbval_reason="the example prints an unseeded random number"),   # 6
@@ -141,6 +143,18 @@ CASES = {
     ],
     "rule_asserts": [
         set_source(5, "x = torch.ones(2)\nprint(x.shape)"),
+    ],
+    "rule_experiments": [
+        set_metadata(5, experiments=[{"name": "stale", "replace": "torch.zeros(2)",
+                                      "with": "torch.ones(3)"}]),
+        set_metadata(5, experiments=[{"name": "twice", "replace": "assert",
+                                      "with": "print"}]),
+        set_metadata(5, experiments=[{"name": "no edit", "replace": "ones"}]),
+        set_metadata(7, experiments=[{"name": "prose", "replace": "checks",
+                                      "with": "tests"}]),
+        set_metadata(5, experiments=[
+            {"name": "same", "replace": "ones(2)", "with": "ones(3)"},
+            {"name": "same", "replace": "numel", "with": "nelement"}]),
     ],
 }
 

@@ -52,6 +52,15 @@ MATH_REPORT = """() => {
 }"""
 
 
+# A phone's viewport (an iPhone 12-15), and what a reader scrolls sideways to see.
+PHONE = {"width": 390, "height": 844}
+PAGE_WIDTH = "() => document.documentElement.scrollWidth"
+# Header rows above the article that a reader sees (the article's own header,
+# with the sidebar toggle, search and the other buttons, is not counted).
+HEADER_ROWS = """() => [...document.querySelectorAll('header.bd-header')]
+    .filter(h => h.getBoundingClientRect().height > 0).length"""
+
+
 def book_pages():
     """Every page a reader can reach, relative to the html folder."""
     return (["index.html"] + [f"{name}.html" for name in toc_files()]
@@ -75,7 +84,10 @@ def visits(edition, browser, server, pytestconfig):
             page.screenshot(path=str(shot),
                             full_page=pytestconfig.getoption("full_screenshots"))
             results[path] = {"problems": recorder.problems(),
-                             "math": page.evaluate(MATH_REPORT), "screenshot": shot}
+                             "math": page.evaluate(MATH_REPORT), "screenshot": shot,
+                             "header_rows": page.evaluate(HEADER_ROWS)}
+            page.set_viewport_size(PHONE)  # the same page, laid out for a phone
+            results[path]["phone_width"] = page.evaluate(PAGE_WIDTH)
         finally:
             contexts[0].close()
     return results
@@ -84,6 +96,21 @@ def visits(edition, browser, server, pytestconfig):
 def test_pages_load_offline_without_errors(visits):
     report = {path: v["problems"] for path, v in visits.items() if v["problems"]}
     assert not report, "problems in the browser:\n" + json.dumps(report, indent=1)
+
+
+def test_no_page_scrolls_sideways_on_a_phone(visits):
+    """At 390 px every page fits the screen: long inline code wraps and wide
+    tables scroll inside their own box (book/_ext/static/layout.css)."""
+    wide = {path: v["phone_width"] for path, v in visits.items()
+            if v["phone_width"] > PHONE["width"]}
+    assert not wide, f"pages wider than a {PHONE['width']} px phone: {wide}"
+
+
+def test_one_header_row(visits):
+    """No extra header row that holds only a second search button above the
+    article header (book/_ext/layout.py)."""
+    extra = {path: v["header_rows"] for path, v in visits.items() if v["header_rows"]}
+    assert not extra, f"pages with the theme's extra header row: {extra}"
 
 
 def test_screenshots_saved(visits):

@@ -10,10 +10,19 @@ import sys
 import pytest
 
 import sync
-from bookinfo import ROOT, cell_source, load_notebook, tags, toc_chapters
+from bookinfo import (
+    MATRIX_RESULTS,
+    ROOT,
+    cell_source,
+    load_notebook,
+    tags,
+    toc_chapters,
+)
 
-SOURCES = ["_config.yml", "_toc.yml", "README.md", "book", "tools",
-           "benchmarks/run.py", "benchmarks/results/latest.json"]
+SOURCES = ["_config.yml", "_toc.yml", "README.md", "book", "tools", "locales",
+           "benchmarks/run.py", "benchmarks/results/latest.json",
+           "benchmarks/results/matrix.json"]
+MATRIX = MATRIX_RESULTS.relative_to(ROOT)
 
 
 def test_generated_parts_are_in_sync():
@@ -63,6 +72,10 @@ def test_the_tool_repairs_every_kind_of_drift(copy):
     edit(copy / "_config.yml", "url: https://github.com/", "url: https://github.com/fork-")
     edit(copy / f"{second}.ipynb", '"# 2. ', '"# 2. Renamed ')
     edit(copy / "README.md", "| 1 | [", "| one | [")
+    record = json.loads((copy / MATRIX).read_text())
+    for env in record["environments"].values():
+        env["date"] = "2031-01-02"
+    (copy / MATRIX).write_text(json.dumps(record))
     before = outputs_and_counts(copy)
 
     found = sync.run(copy)
@@ -70,7 +83,8 @@ def test_the_tool_repairs_every_kind_of_drift(copy):
     expected = [(f"{first}.ipynb", what) for what in
                 ["helpers cell", "closing", "nbval marker", "(solution)", "widget"]]
     expected += [(f"{second}.ipynb", "Colab"), ("README.md", "generated"),
-                 ("book/intro.md", "generated")]
+                 ("book/intro.md", "generated"), (f"{second}.ipynb", "stamp"),
+                 (f"locales/.../{second}.po", "Chinese stamp")]
     for file, what in expected:
         assert any(f == file and what in p for f, p in parts), (
             f"drift not found: {file}: {what}; found {sorted(parts)}")
@@ -87,6 +101,10 @@ def test_the_tool_repairs_every_kind_of_drift(copy):
     assert (copy / "book" / "intro.md").read_text().count("2. Renamed") == 1
     helpers = next(c for c in nb["cells"] if "helpers" in tags(c))
     assert "random.seed(seed)" in cell_source(helpers)
+    title = cell_source(load_notebook(copy / f"{second}.ipynb")["cells"][0])
+    assert "on 2031-01-02 ([how](verified.md))" in title
+    catalog = (copy / f"locales/zh_CN/LC_MESSAGES/{second}.po").read_text()
+    assert catalog.count("2031-01-02") == 2, "msgid and msgstr both updated"
 
 
 def test_check_exits_nonzero_and_names_the_repair(copy):

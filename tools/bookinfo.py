@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+MATRIX_RESULTS = ROOT / "benchmarks" / "results" / "matrix.json"
 CHAPTER = re.compile(r"book/(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*")
 
 

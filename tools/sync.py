@@ -11,6 +11,9 @@ each chapter's `helpers` cell           tools/canonical_helpers.py: the helpers 
                                         order; the chapter's own set-up lines after
                                         them (`device = get_device()`) are kept
 the Colab badge under each title        _config.yml (repository, launch_buttons)
+the "Verified with torch ..." line      benchmarks/results/matrix.json, written by
+under the badge, and its Chinese        tools/matrix.py: the torch versions in which
+translation in the chapter's catalog    the chapter ran clean, and the day
 each chapter's last line                _toc.yml order and the next chapter's title:
                                         `Next: [2. Assembling LeNet](02_lenet.ipynb)`
 chapter tables in README.md and         _toc.yml (order; each entry's `meta: summary:`)
@@ -49,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bookinfo import (
+    MATRIX_RESULTS,
     ROOT,
     cell_source,
     chapter_summary,
@@ -64,6 +68,7 @@ from bookinfo import (
 
 REPAIR = ".venv/bin/python tools/sync.py"
 BADGE = "[![Open in Colab](images/colab-badge.svg)]({url})"
+STAMP = re.compile(r"Verified with torch .* \(\[how\]\(verified\.md\)\)\.")
 NAV_LINE = re.compile(r"(Next: \[.*\]\(.*\)|Back to the \[start of the book\]\(.*\))")
 SOLUTION_PREFIX = "# @title Solution"
 # Old comment markers -> the nbval tag that replaces each.
@@ -226,6 +231,33 @@ def sync_helpers(nb, canonical, problem):
 # --- badge, closing line
 
 
+def stamp(docname, root):
+    """The chapter's "Verified with torch ..." line, English and Chinese, from the
+    version matrix's record (tools/matrix.py), or None without a record.
+
+    It names the torch of every environment in which the chapter ran without an
+    error and with no difference left unexplained, and the day of the oldest of
+    those runs."""
+    path = Path(root) / MATRIX_RESULTS.relative_to(ROOT)
+    if not path.exists():
+        return None
+    envs = json.loads(path.read_text(encoding="utf-8"))["environments"].values()
+    stem = docname.rsplit("/", 1)[-1]
+    passed = [env for env in envs if (chapter := env["chapters"].get(stem))
+              and all(d["reason"] for d in chapter["differences"])]
+    if not passed:
+        return None
+    torches = sorted({".".join(env["versions"]["torch"].split(".")[:2])
+                      for env in passed}, key=lambda v: tuple(map(int, v.split("."))))
+    day = min(env["date"] for env in passed)
+    english = ", ".join(torches[:-1]) + (" and " if len(torches) > 1 else "")
+    chinese = "、".join(torches[:-1]) + (" 和 " if len(torches) > 1 else "")
+    return (f"Verified with torch {english}{torches[-1]} on {day} "
+            "([how](verified.md)).",
+            f"已在 torch {chinese}{torches[-1]} 上验证（{day}，"
+            "[验证方法](verified.md)）。")
+
+
 def sync_badge(nb, docname, root, problem):
     cells = nb["cells"]
     if not cells or cells[0]["cell_type"] != "markdown":
@@ -236,15 +268,44 @@ def sync_badge(nb, docname, root, problem):
     if not lines[0].startswith("# "):
         problem("the first line must be the title '# N. Title'")
         return []
-    rest = [ln for ln in lines[1:] if not ln.startswith("[![Open in Colab]")]
+    rest = [ln for ln in lines[1:] if not ln.startswith("[![Open in Colab]")
+            and not STAMP.fullmatch(ln)]
     while rest and not rest[0].strip():
         rest.pop(0)
     badge = BADGE.format(url=colab_url(docname, root))
-    new = "\n".join([lines[0], "", badge] + ([""] + rest if rest else []))
+    line = stamp(docname, root)
+    head = [lines[0], "", badge] + (["", line[0]] if line else [])
+    new = "\n".join(head + ([""] + rest if rest else []))
     if new == source:
         return []
     set_source(cells[0], new)
-    return [("Colab badge", source, new)]
+    return [("Colab badge and verified stamp", source, new)]
+
+
+def sync_stamp_translation(docname, root, write):
+    """The chapter catalog translates the stamp line it shows, and no older one."""
+    from babel.messages.pofile import read_po
+
+    import translations
+
+    line = stamp(docname, root)
+    path = Path(root) / translations.catalog_path(docname).relative_to(ROOT)
+    if not path.exists():
+        return []
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=translations.LANGUAGE)
+    old = {m.id: m.string for m in catalog if isinstance(m.id, str)
+           and STAMP.fullmatch(m.id)}
+    new = {line[0]: line[1]} if line else {}
+    if old == new:
+        return []
+    for msgid in old:
+        del catalog[msgid]
+    for msgid, msgstr in new.items():
+        catalog.add(msgid, msgstr, locations=[(f"../../{docname}.ipynb", None)])
+    if write:
+        translations.write_catalog(docname, catalog, path=path)
+    return [("Chinese stamp", "\n".join(old.values()), "\n".join(new.values()))]
 
 
 def closing_line(docname, root, problem):
@@ -460,6 +521,8 @@ def run(root=ROOT, write=False):
         report.changes += [(rel, *change) for change in changes]
         if changes and write:
             path.write_text(dump_notebook(nb), encoding="utf-8")
+        report.changes += [(f"locales/.../{docname}.po", *change) for change
+                           in sync_stamp_translation(docname, root, write)]
 
     rows = chapter_rows(root, lambda m: report.problems.append(("_toc.yml", m)))
     intro = toc_files(root)[0]

@@ -93,8 +93,8 @@ def read_catalog(name):
         return read_po(handle, locale=LANGUAGE)
 
 
-def write_catalog(name, catalog):
-    path = catalog_path(name)
+def write_catalog(name, catalog, path=None):
+    path = path or catalog_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
         # No line numbers: they are cell offsets in a notebook and would change

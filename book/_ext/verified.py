@@ -1,0 +1,121 @@
+"""Sphinx extension: the "Verified with" tables, read from the version matrix.
+
+``tools/matrix.py`` runs strict nbval over every chapter in several environments
+(Colab's torch, the pinned one, the newest) and records the result in
+benchmarks/results/matrix.json. The directive ``{mbm-verified}`` in
+book/verified.md renders that record as two tables (the environments; each
+chapter's identical cells per environment) and the list of remaining
+differences with their reasons, at build time, so the page cannot drift from
+the record. The tables hold data, not prose: their paragraphs are marked not
+translatable, so the gettext builder does not extract them, and their few
+header words come from WORDS in the edition's language. Chapter names are
+``doc`` references, which Sphinx fills with each edition's own chapter titles.
+"""
+
+import json
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.util.docutils import SphinxDirective
+
+RECORD = Path("benchmarks") / "results" / "matrix.json"
+PACKAGES = ["python", "torch", "numpy", "matplotlib", "ipywidgets", "scikit-learn"]
+ORDER = ["colab", "pinned", "latest"]  # oldest torch first
+WORDS = {
+    "en": {"environment": "environment", "what": "what it is", "date": "run on",
+           "versions": "versions",
+           "chapter": "chapter", "identical": "cells identical: {env}",
+           "none": "No other differences: every cell printed what the book shows.",
+           "colab": "Google Colab's stack", "pinned": "requirements.lock",
+           "latest": "the newest torch, the lock's other pins",
+           "difference": "{chapter}, cell {cell}, under {env}: {reason}",
+           "missing": "The record benchmarks/results/matrix.json is missing: run "
+                      "tools/matrix.py."},
+    "zh_CN": {"environment": "环境", "what": "说明", "date": "运行日期",
+              "versions": "版本",
+              "chapter": "章节", "identical": "输出一致的单元格：{env}",
+              "none": "没有其他差异：每个单元格的输出都与书中所示一致。",
+              "colab": "Google Colab 的软件栈", "pinned": "requirements.lock",
+              "latest": "最新的 torch，其余依赖同锁定文件",
+              "difference": "{chapter}，{env} 下的单元格 {cell}：{reason}",
+              "missing": "缺少记录 benchmarks/results/matrix.json：请运行 "
+                         "tools/matrix.py。"},
+}
+
+
+def words(config):
+    return WORDS.get(config.language or "en", WORDS["en"])
+
+
+def para(content):
+    """A paragraph the gettext builder leaves alone (its words are WORDS')."""
+    node = nodes.paragraph("", "", content if isinstance(content, nodes.Node)
+                           else nodes.Text(str(content)))
+    node["translatable"] = False
+    return node
+
+
+def table(header, rows):
+    """A docutils table; each cell is a node or a string."""
+    group = nodes.tgroup(cols=len(header))
+    group += [nodes.colspec(colwidth=1) for _ in header]
+    head, body = nodes.thead(), nodes.tbody()
+    group += [head, body]
+    for parent, cells in [(head, header), *((body, row) for row in rows)]:
+        row = nodes.row()
+        for cell in cells:
+            row += nodes.entry("", para(cell))
+        parent += row
+    return nodes.table("", group, classes=["mbm-verified"])
+
+
+def versions(found):
+    """'Python 3.13.0, torch 2.11.0, ...' (a wheel's +cpu/+cu tag left out)."""
+    return ", ".join(f"{'Python' if p == 'python' else p} "
+                     f"{found[p].split('+')[0]}" for p in PACKAGES if p in found)
+
+
+def chapter_link(stem):
+    ref = addnodes.pending_xref("", refdomain="std", reftype="doc",
+                                reftarget=f"/book/{stem}", refexplicit=False)
+    ref += nodes.inline("", stem)
+    return ref
+
+
+class VerifiedDirective(SphinxDirective):
+    def run(self):
+        say = words(self.config)
+        path = Path(self.env.srcdir) / RECORD
+        self.env.note_dependency(str(path))
+        if not path.exists():
+            return [para(say["missing"])]
+        envs = json.loads(path.read_text(encoding="utf-8"))["environments"]
+        names = sorted(envs, key=lambda n: ORDER.index(n) if n in ORDER else 99)
+        first = table([say["environment"], say["what"], say["versions"],
+                       say["date"]],
+                      [[name, say.get(name, envs[name]["describe"]),
+                        versions(envs[name]["versions"]), envs[name]["date"]]
+                       for name in names])
+        stems = sorted({s for env in envs.values() for s in env["chapters"]})
+        second = table(
+            [say["chapter"], *(say["identical"].format(env=n) for n in names)],
+            [[chapter_link(stem),
+              *(f"{c['identical']}/{c['cells']}" if (c := envs[n]["chapters"].get(
+                  stem)) else "" for n in names)] for stem in stems])
+        differences = [say["difference"].format(chapter=stem, cell=d["cell"],
+                                                env=name,
+                                                reason=d["reason"] or d["example"])
+                       for name in names for stem in stems
+                       for d in envs[name]["chapters"].get(stem, {}).get(
+                           "differences", [])]
+        notes = nodes.bullet_list()
+        for text in differences:
+            notes += nodes.list_item("", para(text))
+        return [first, second, notes if differences else para(say["none"])]
+
+
+def setup(app):
+    app.add_directive("mbm-verified", VerifiedDirective)
+    return {"version": "1.0", "parallel_read_safe": True,
+            "parallel_write_safe": True}

@@ -83,6 +83,15 @@ def colab_url(docname, root=ROOT):
     return f"{colab}/github/{slug}/blob/{repo.get('branch', 'main')}/{path}"
 
 
+def readme_commands(root=ROOT):
+    """The shell commands the README gives readers: each line of its ```bash
+    blocks, without comments. CI and the workflows run these, not copies."""
+    text = (Path(root) / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```bash\n(.*?)^```", text, flags=re.M | re.S)
+    return [line.split("  #")[0].strip() for block in blocks
+            for line in block.splitlines() if line.strip()]
+
+
 # --- notebooks
 
 

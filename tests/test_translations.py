@@ -66,6 +66,44 @@ def test_catalogs_match_the_english_source(pot_dir):
         lines[:40]) + f"\n\n{REPAIR}"
 
 
+def test_translations_keep_what_is_not_words():
+    """Each translation carries its English message's inline code, math, link
+    targets and numbers, and leaves no English phrase in (titles quoted from
+    the English and translations.ENGLISH_KEPT aside)."""
+    found = [(page, problem, message.id)
+             for page in translations.page_catalogs()
+             for message in translations.read_catalog(page)
+             if message.id and message.string
+             for problem in translations.content_problems(message.id,
+                                                          message.string)]
+    lines = [f"{page}: {problem} in {msgid[:70]!r}" for page, problem, msgid in found]
+    assert not found, f"{len(found)} translation problem(s):\n" + "\n".join(
+        lines[:40])
+
+
+@pytest.mark.parametrize("msgid, msgstr, problem", [
+    ("LeNet has 62,006 parameters.", "LeNet 共有 62,060 个参数。", "number 62,006"),
+    ("Call `model.eval()` first.", "先调用 `model.train()`。", "code '`model.eval()`'"),
+    ("Here $n_\\text{in}$ is the fan-in.", "这里 $n$ 是扇入。", "math"),
+    ("See [chapter 2](02_lenet.ipynb).", "见[第 2 章](02_lenet.md)。", "link target"),
+    ("A layer has weights.", "一个层有权重。A layer has weights and biases.",
+     "English left"),
+    ("The layer keeps its weights and biases.",
+     "The layer keeps its weights and biases.", "English left"),
+])
+def test_content_rule_catches(msgid, msgstr, problem):
+    assert any(p.startswith(problem) for p in
+               translations.content_problems(msgid, msgstr)), (msgid, msgstr)
+
+
+def test_content_rule_passes_faithful_translations():
+    assert translations.content_problems(
+        "He et al., *Deep Residual Learning for Image Recognition*, 2016: "
+        "`x + F(x)` at $L = 152$; see {ref}`the index <genindex>`.",
+        "He 等人，*Deep Residual Learning for Image Recognition*，2016："
+        "层数 $L = 152$ 时的 `x + F(x)`；见{ref}`索引 <genindex>`。") == []
+
+
 def glossary_terms():
     """[(English forms, Chinese forms)] from book/glossary.md's table.
 

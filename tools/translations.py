@@ -164,6 +164,61 @@ def problems(potdir=GETTEXT):
     return found
 
 
+# What a translation must carry over from its English message unchanged.
+CODE = re.compile(r"``?[^`]+``?")
+MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
+LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
+ROLE = re.compile(r"\{[a-z:-]+\}")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Four or more Latin words in a row: an English phrase left in a translation.
+ENGLISH_RUN = re.compile(r"(?:[A-Za-z][A-Za-z'’-]*[\s,;:]+){3,}[A-Za-z][A-Za-z'’-]*")
+# Titles and names that stay English in the Chinese edition, with the reason.
+ENGLISH_KEPT = {
+    "Restart and Run All": "the menu item's name in Jupyter, which is English",
+}
+
+
+def _spans(text):
+    """Inline code, with a role's displayed words set aside: {ref}`通用索引
+    <genindex>` keeps the target, not the words."""
+    for span in CODE.findall(text):
+        target = re.search(r"<([^<>`]+)>`+$", span)
+        yield f"<{target.group(1)}>" if target else span
+
+
+def _prose(text):
+    """The words of a message: code, math, links' targets, roles and addresses
+    removed."""
+    for pattern in (MATH, CODE, ROLE):
+        text = pattern.sub(" ", text)
+    return re.sub(r"https?://\S+", " ", LINK_TARGET.sub("]", text))
+
+
+def content_problems(msgid, msgstr):
+    """What a translation lost or left in English: the English message's inline
+    code, math, link targets and numbers must all appear in it, and it holds no
+    run of English words but titles quoted from the English (*Title*, [Title])
+    and ENGLISH_KEPT."""
+    found = [f"{kind} {token!r} missing" for kind, tokens in [
+        ("code", _spans(msgid)), ("math", MATH.findall(msgid)),
+        ("link target", (f"]({t})" for t in LINK_TARGET.findall(msgid)))]
+        for token in tokens if token not in msgstr]
+    numbers = [n.replace(",", "") for n in NUMBER.findall(_prose(msgstr))]
+    for number in NUMBER.findall(_prose(msgid)):
+        if number.replace(",", "") in numbers:
+            numbers.remove(number.replace(",", ""))
+        else:
+            found.append(f"number {number} missing")
+    quoted = " ".join(a or b for a, b in re.findall(r"\*([^*]+)\*|\[([^\]]+)\]",
+                                                 msgid))
+    for run in ENGLISH_RUN.findall(_prose(msgstr)):
+        run = run.strip(" ,;:")
+        if run not in quoted and not any(kept in run or run in kept
+                                         for kept in ENGLISH_KEPT):
+            found.append(f"English left: {run[:60]!r}")
+    return found
+
+
 def status(potdir=GETTEXT):
     rows = {page: {"messages": sum(1 for m in t if m.id)}
             for page, t in templates(potdir).items()}

@@ -24,10 +24,12 @@ REQUIRED_SECTIONS = ["## Learning objectives", "## Setup", "## Summary",
 NBVAL_TAGS = ("nbval-ignore-output", "nbval-skip", "nbval-raises-exception",
               "raises-exception")
 MACHINE_PATH = re.compile(r"(?<![\w.])/(root|home|tmp|work|Users|var/folders)/")
-ADDRESS = re.compile(r"at 0x[0-9a-fA-F]{6,}")
+# An object address, printed by a repr ("at 0x7f3a2c1d0e50") or by hex(id(x)).
+ADDRESS = re.compile(r"(?<![\w])0x[0-9a-fA-F]{8,}")
 REPO_PATH = re.compile(r"\.\./|(?<![\w/])(book|tests|tools)/|_config\.yml|_toc\.yml"
                        r"|references\.bib")
 SOLUTION_TITLE = SOLUTION_PREFIX + ' { display-mode: "form" }'
+PLUMBING_PREFIX = "# @title Plumbing"
 # Modules of this repository: a notebook that imports one does not run alone.
 REPO_MODULES = {p.stem for folder in ("tools", "tests", "book/_ext", "benchmarks")
                 for p in (ROOT / folder).glob("*.py")}
@@ -245,6 +247,16 @@ def rule_experiments(nb, path):
     return problems
 
 
+def rule_plumbing_removed(nb, path):
+    """Plumbing (code that only builds a widget, a web view or a figure's layout,
+    titled `# @title Plumbing: ...`) stays out of the HTML book's reading flow:
+    the cell carries `remove-cell`."""
+    return [f"code cell {i + 1}: plumbing without the tag 'remove-cell'"
+            for i, cell in enumerate(code_cells(nb))
+            if cell_source(cell).startswith(PLUMBING_PREFIX)
+            and "remove-cell" not in tags(cell)]
+
+
 def rule_asserts(nb, path):
     """Key facts are pinned: the notebook checks itself with asserts."""
     n = sum(len(re.findall(r"^\s*assert\b", cell_source(c), re.M))
@@ -254,5 +266,5 @@ def rule_asserts(nb, path):
 
 RULES = [rule_title_and_badge, rule_sections, rule_kernelspec,
          rule_executed_in_order, rule_cell_length, rule_clean_outputs,
-         rule_standalone, rule_nbval_markers, rule_solutions_hidden, rule_asserts,
-         rule_experiments]
+         rule_standalone, rule_nbval_markers, rule_solutions_hidden, rule_plumbing_removed,
+         rule_asserts, rule_experiments]

@@ -61,12 +61,14 @@ def good_notebook():
         code("print(torch.rand(1).item())", 3, [stream("0.49\n")],
              tags=["nbval-ignore-output"],
              nbval_reason="the example prints an unseeded random number"),   # 6
-        md("## Summary\n\n- checks run"),                                    # 7
-        md("## Exercises"),                                                  # 8
-        code(f"{SOLUTION_TITLE}\nanswer = 2\nassert answer == 2", 4,
+        code("# @title Plumbing: a view\nview = None", 4,
+             tags=["remove-cell"]),                                          # 7
+        md("## Summary\n\n- checks run"),                                    # 8
+        md("## Exercises"),                                                  # 9
+        code(f"{SOLUTION_TITLE}\nanswer = 2\nassert answer == 2", 5,
              tags=["hide-cell"],
-             jupyter={"source_hidden": True, "outputs_hidden": True}),       # 9
-        md("## Further reading\n\nNext: [8. More](08_more.ipynb)"),          # 10
+             jupyter={"source_hidden": True, "outputs_hidden": True}),       # 10
+        md("## Further reading\n\nNext: [8. More](08_more.ipynb)"),          # 11
     ]
     return {"cells": cells, "metadata": {"kernelspec": {"name": "python3"}},
             "nbformat": 4, "nbformat_minor": 5}
@@ -90,14 +92,14 @@ def add_output(index, text):
     return mutate
 
 
-SOLUTION = 9
+SOLUTION = 10
 CASES = {
     "rule_title_and_badge": [
         set_source(0, "# Example\n\n" + BADGE.format(url=colab_url("book/07_example"))),
         set_source(0, "# 7. Example\n\n" + BADGE.format(url=colab_url("book/06_x"))),
     ],
     "rule_sections": [
-        set_source(7, "## Recap"),
+        set_source(8, "## Recap"),
         lambda nb: nb["cells"].insert(1, md("## Exercises")),
         set_source(4, "## A fact"),
     ],
@@ -117,6 +119,11 @@ CASES = {
     "rule_clean_outputs": [
         add_output(5, "saved to /tmp/tmpab12cd/model.pt\n"),
         add_output(5, "<function f at 0x7f3a2c1d0e50>\n"),
+        add_output(5, "weight storage: 0x7f3a2c1d0e50\n"),
+    ],
+    "rule_plumbing_removed": [
+        set_metadata(7, tags=[]),
+        set_metadata(7, tags=["hide-input"]),
     ],
     "rule_standalone": [
         set_source(3, "import torch\nfrom canonical_helpers import set_seed"),
@@ -150,7 +157,7 @@ CASES = {
         set_metadata(5, experiments=[{"name": "twice", "replace": "assert",
                                       "with": "print"}]),
         set_metadata(5, experiments=[{"name": "no edit", "replace": "ones"}]),
-        set_metadata(7, experiments=[{"name": "prose", "replace": "checks",
+        set_metadata(8, experiments=[{"name": "prose", "replace": "checks",
                                       "with": "tests"}]),
         set_metadata(5, experiments=[
             {"name": "same", "replace": "ones(2)", "with": "ones(3)"},

@@ -266,5 +266,5 @@ def rule_asserts(nb, path):
 
 RULES = [rule_title_and_badge, rule_sections, rule_kernelspec,
          rule_executed_in_order, rule_cell_length, rule_clean_outputs,
-         rule_standalone, rule_nbval_markers, rule_solutions_hidden, rule_plumbing_removed,
-         rule_asserts, rule_experiments]
+         rule_standalone, rule_nbval_markers, rule_solutions_hidden,
+         rule_plumbing_removed, rule_asserts, rule_experiments]

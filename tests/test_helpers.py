@@ -19,10 +19,6 @@ def test_set_seed_repeats_and_validates():
             ch.set_seed(bad)
 
 
-def test_get_device_is_a_device():
-    assert ch.get_device().type in ("cpu", "cuda")
-
-
 def test_count_params():
     model = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
     assert ch.count_params(model) == 4 * 3 + 3 + 3 * 2 + 2

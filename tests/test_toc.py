@@ -2,11 +2,7 @@
 missing. `toc_problems` holds the rules as a pure function of the toc entries and
 the files in book/, so that the last test can prove each rule fails when broken."""
 
-import re
-
-from bookinfo import ROOT, toc_files
-
-CHAPTER = re.compile(r"book/(\d\d)_[a-z0-9]+(_[a-z0-9]+)*")
+from bookinfo import CHAPTER, ROOT, toc_files
 
 
 def toc_problems(entries, files):

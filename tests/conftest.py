@@ -17,11 +17,12 @@
   every request to another host (all blocked: the book must read offline).
 
 The notebook plugin (tests/notebook_plugin.py) marks every test that uses
-``built_book`` ``slow`` and starts those first. Each edition is built once per
-session: the first worker that needs it builds it, the others wait on a lock.
-
-Both editions come from tools/build_book.py, the README's build command: the
-English one at the site's root, the Chinese one in its zh/ folder (``EDITIONS``).
+``built_book`` ``slow`` and starts those first. The site is built once per
+session, by the command readers run (tools/build_book.py, every edition at
+once): the first worker that needs it builds it, the others wait on a lock. The
+English edition is at the site's root, the Chinese one in its zh/ folder
+(``EDITIONS``); an edition that failed to build, or was written elsewhere, fails
+the tests of that edition.
 """
 
 import fcntl
@@ -76,18 +77,18 @@ def edition(request):
 
 
 def _build(edition, shared):
-    """Build `edition` into the session's site once; xdist workers share each
-    build through a lock file per edition, so the two editions can build at once
-    (they write disjoint folders: the Chinese one is the site's zh/)."""
+    """The whole site, built once per session by the README's build command
+    (tools/build_book.py with --output: every edition, at once); xdist workers
+    share it through a lock file. Returns `edition`'s part of it."""
     target = shared / "book"
-    with open(shared / f"book-{edition}.lock", "w") as lock:
+    with open(shared / "book.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        done = target / f"result-{edition}.json"
-        log = target / f"build-{edition}.log"
+        done = target / "result.json"
+        log = target / "build.log"
         if not done.exists():
             target.mkdir(parents=True, exist_ok=True)
-            cmd = [*BUILD_BOOK, "--edition", edition, "--output", str(target)]
-            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+            proc = subprocess.run([*BUILD_BOOK, "--output", str(target)], cwd=ROOT,
+                                  capture_output=True, text=True,
                                   env={**os.environ, "PYTHONWARNINGS": ""})
             log.write_text(proc.stdout + proc.stderr)
             done.write_text(json.dumps({"returncode": proc.returncode}))

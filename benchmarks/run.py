@@ -8,17 +8,19 @@ Run from the repository root (not part of the test suite):
                                                      # stay as they are in the file
 
 It saves the results as JSON to benchmarks/results/latest.json and prints the
-README's tables, which `tools/sync.py` copies into README.md:
+README's tables (rendered by tools/benchmark_tables.py, against the budgets in
+tools/bookinfo.py), which `tools/sync.py` copies into README.md:
 
 - each notebook's execution time in a fresh kernel, and the floor (a notebook that
   only imports torch, matplotlib, ipywidgets and scikit-learn), with the time above
   the floor (budget: 30 s on 2 CPU cores);
 - the strict nbval run over the whole book, serial and with -n 2 --dist loadfile
   (budget: 3 minutes with -n 2);
-- the book build time (execution off): the English edition alone, and both
-  editions as the README's build command makes them (budget: the Chinese edition
-  adds no more than the English build's time again), and each chapter page's
-  weight (its HTML plus its images; the limit is checked by tests/test_html.py);
+- the book build time (execution off), wall-clock and CPU: each edition alone
+  (budget: the Chinese edition costs no more CPU time than the English one), and
+  every edition at once as the README's build command builds them; and each
+  chapter page's weight (its HTML plus its images; the limit is checked by
+  tests/test_html.py);
 - the README's test commands: the full one (budget: 3 minutes on 2 cores) and the
   fast tier for editing (budget: 1 minute), wall-clock and CPU seconds;
 - chapter 3's live explorer: the update latency (both passes through `run_mlp`, the
@@ -54,15 +56,11 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-from bookinfo import chapter_title, load_notebook, page_weight  # noqa: E402
+from benchmark_tables import readme_tables  # noqa: E402
+from bookinfo import BENCHMARK_RESULTS, BUDGETS, page_weight  # noqa: E402
 
 BOOK = ROOT / "book"
-RESULTS = ROOT / "benchmarks" / "results"
 VENV_BIN = Path(sys.executable).parent
-
-BUDGETS = {"notebook_above_floor_s": 30.0, "tests_full_s": 180.0,
-           "tests_fast_s": 60.0, "explorer_default_median_ms": 100.0,
-           "explorer_html_median_ms": 16.0, "page_bytes": 1_500_000}
 # The README's test commands (run from the repository root).
 FULL_TESTS = ["pytest"]
 FAST_TESTS = ["pytest", "-m", "not slow", "tests"]  # + the notebook being edited
@@ -129,22 +127,23 @@ def time_nbval():
 
 
 def time_build():
-    """Build the English edition alone, then both editions as the README's build
-    command does (at once), each from scratch; weigh each English chapter page."""
+    """Each edition alone, then all of them as the README's build command builds
+    them (at once), each from scratch, wall-clock and CPU time; and the weight of
+    each English chapter page."""
     tool = [sys.executable, str(ROOT / "tools" / "build_book.py")]
-    with tempfile.TemporaryDirectory() as tmp:
-        both = time_command([*tool, "--output", tmp], ROOT)
-    with tempfile.TemporaryDirectory() as tmp:
-        result = time_command([*tool, "--edition", "en", "--output", tmp], ROOT)
-        result["both"] = both
-        html = Path(tmp) / "_build" / "html"
-        weights = {}
-        for page in sorted((html / "book").glob("[0-9][0-9]_*.html")):
-            html_bytes, images, _ = page_weight(html, page)
-            weights[page.stem] = {"html_bytes": html_bytes, "images": len(images),
-                                  "image_bytes": sum(images.values())}
-        result["page_weight"] = weights
-        return result
+    result = {}
+    for name, options in [("zh", ["--edition", "zh"]), ("both", []),
+                          ("en", ["--edition", "en"])]:
+        with tempfile.TemporaryDirectory() as tmp:
+            result[name] = time_command([*tool, *options, "--output", tmp], ROOT)
+            html = Path(tmp) / "_build" / "html"
+            if name == "en":
+                result["page_weight"] = {
+                    page.stem: {"html_bytes": w, "images": len(images),
+                                "image_bytes": sum(images.values())}
+                    for page in sorted((html / "book").glob("[0-9][0-9]_*.html"))
+                    for w, images, _ in [page_weight(html, page)]}
+    return result
 
 
 def time_tests(notebook):
@@ -319,131 +318,6 @@ def machine():
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
-# --- the README's tables (tools/sync.py copies them into README.md)
-
-
-def _title(stem, root):
-    path = Path(root) / "book" / f"{stem.removesuffix('.ipynb')}.ipynb"
-    return (chapter_title(load_notebook(path)) if path.exists() else None) or stem
-
-
-def _seconds(value):
-    return f"{value:.1f} s" if value < 100 else f"{value:.0f} s"
-
-
-def performance_rows(results, root=ROOT):
-    """[(measurement, value, budget, met or None)] from a results dict."""
-    rows = []
-    nbs = results.get("notebooks")
-    if nbs:
-        rows.append(("fresh kernel that only imports torch, matplotlib, ipywidgets, "
-                     "sklearn (the floor)", _seconds(nbs["floor_s"]), "", None))
-        limit = BUDGETS["notebook_above_floor_s"]
-        for name, r in nbs["rows"].items():
-            rows.append((f"{_title(name, root)}, above the floor",
-                         _seconds(r["above_floor_s"]), f"≤ {limit:.0f} s",
-                         r["above_floor_s"] <= limit))
-    tests = results.get("tests")
-    if tests:
-        for key, label, limit in [("full", "the full test command",
-                                   BUDGETS["tests_full_s"]),
-                                  ("fast", "the fast tier", BUDGETS["tests_fast_s"])]:
-            t = tests[key]
-            failed = ("" if t["returncode"] == 0
-                      else f" (failed: {t['last_line'].strip('= ')})")
-            rows.append((f"{label} (`{t['command']}`): wall-clock / CPU time",
-                         f"{t['seconds']:.0f} s / {t['cpu_seconds']:.0f} s{failed}",
-                         f"wall ≤ {limit:.0f} s, passing",
-                         t["returncode"] == 0 and t["seconds"] <= limit))
-    nbval = results.get("nbval")
-    if nbval:
-        rows.append(("strict nbval over the whole book, serial",
-                     _seconds(nbval["serial"]["seconds"]), "", None))
-        rows.append(("strict nbval over the whole book, 2 workers",
-                     _seconds(nbval["parallel"]["seconds"]), "", None))
-    build = results.get("build")
-    if build:
-        rows.append(("book build, English edition (execution off)",
-                     _seconds(build["seconds"]), "", None))
-        if build.get("both"):
-            both = build["both"]["seconds"]
-            rows.append(("book build, both editions (the README's build command; "
-                         "the Chinese one in a second process)",
-                         _seconds(both), "≤ 2 × the English build",
-                         both <= 2 * build["seconds"]))
-    for key, ex in (results.get("explorer") or {}).items():
-        if not isinstance(ex, dict) or "median_ms" not in ex:
-            continue
-        settings = ex.get("settings") or {}
-        label = ex.get("label") or (
-            f"live explorer update (`explorer_update`: both passes, redraw, readout), "
-            f"{key} settings ("
-            + ", ".join(str(v) for v in settings.values()) + ")")
-        budget = ex.get("budget_ms") or (BUDGETS["explorer_default_median_ms"]
-                                         if key == "default" else None)
-        rows.append((f"{label}: median / p95",
-                     f"{ex['median_ms']:.0f} / {ex['p95_ms']:.0f} ms",
-                     f"median < {budget:.0f} ms" if budget else "",
-                     ex["median_ms"] < budget if budget else None))
-    hx = results.get("explorer_html")  # chapter 3's kernel-free explorer, in Chromium
-    if hx and "median_ms" in hx:
-        budget = BUDGETS.get("explorer_html_median_ms", 16.0)
-        rows.append(("kernel-free explorer update in Chromium (script, style, "
-                     "layout): median / p95",
-                     f"{hx['median_ms']:.1f} / {hx['p95_ms']:.1f} ms",
-                     f"median < {budget:.0f} ms", hx["median_ms"] < budget))
-    le = results.get("lenet")
-    if le:
-        rows.append(("LeNet training throughput (chapter 2's kernel: one thread)",
-                     f"{round(le['images_per_s'], -2):,.0f} images/s", "", None))
-        rows.append((f"upper bound: {le['matmul_gflops']:.0f} GFLOP/s matmul ÷ "
-                     f"{le['train_flops_per_image'] / 1e6:.1f} MFLOP per image "
-                     "(forward + backward)",
-                     f"{round(le['bound_images_per_s'], -2):,.0f} images/s", "", None))
-        if le.get("reached_97"):
-            r = le["reached_97"]
-            rows.append((f"training time until test accuracy ≥ 97 % "
-                         f"({r['epochs']} epochs)", _seconds(r["train_seconds"]), "",
-                         None))
-    return rows
-
-
-def readme_tables(results, root=ROOT):
-    """{'performance': markdown, 'page-weight': markdown} for the README."""
-    m = results.get("machine", {})
-    parts = [f"{m.get('cpus')} CPU cores ({m.get('processor')}"
-             + (f" with {m['isa']}" if m.get("isa") else "") + ")"]
-    if m.get("memory_gib"):
-        parts.append(f"{m['memory_gib']} GiB")
-    parts += [m.get("platform", "").split("-")[0], f"Python {m.get('python')}",
-              f"torch {m.get('torch')}", m.get("gpu") or "no GPU"]
-    if results.get("repeats"):
-        parts.append(f"best of {results['repeats']} runs")
-    rows = performance_rows(results, root)
-    table = ["| measurement | value | budget |", "|---|---|---|"]
-    table += [f"| {name} | {value} | {budget} |".replace("|  |", "| |")
-              for name, value, budget, _ in rows]
-    missed = [name for name, _, _, ok in rows if ok is False]
-    verdict = ("All budgets are met." if not missed else
-               "Budgets missed: " + "; ".join(missed) + ".")
-    performance = "\n".join([f"Measured on: {', '.join(p for p in parts if p)}.", "",
-                             *table, "", verdict])
-    weights = (results.get("build") or {}).get("page_weight")
-    if weights:
-        def kb(n):
-            return f"{n / 1000:,.0f} KB"
-
-        lines = ["| page | HTML | images | total |", "|---|---|---|---|"]
-        for stem, w in weights.items():
-            lines.append(f"| {_title(stem, root)} | {kb(w['html_bytes'])} | "
-                         f"{w['images']}, {kb(w['image_bytes'])} | "
-                         f"{kb(w['html_bytes'] + w['image_bytes'])} |")
-        page_weight_md = "\n".join(lines)
-    else:
-        page_weight_md = "(not measured yet: run `benchmarks/run.py --only build`)"
-    return {"performance": performance, "page-weight": page_weight_md}
-
-
 MEASUREMENTS = ["notebooks", "explorer", "lenet", "nbval", "build", "tests"]
 
 
@@ -463,7 +337,7 @@ def main():
         parser.error(f"unknown measurements {unknown}; choose from {MEASUREMENTS}")
     wanted = only or [m for m in MEASUREMENTS
                       if not (args.quick and m in ("nbval", "build", "tests"))]
-    latest = RESULTS / "latest.json"
+    latest = BENCHMARK_RESULTS
     results = json.loads(latest.read_text()) if only and latest.exists() else {}
     results["machine"] = machine()
     if "notebooks" in wanted:
@@ -485,9 +359,9 @@ def main():
         slowest = max(rows, key=lambda n: rows[n].get("seconds", 0))
         results["tests"] = time_tests(slowest)
     results["budgets"] = BUDGETS
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    latest.parent.mkdir(parents=True, exist_ok=True)
     latest.write_text(json.dumps(results, indent=2) + "\n")
-    tables = readme_tables(results)
+    tables = readme_tables(results, ROOT)
     print(tables["performance"], "", tables["page-weight"], sep="\n")
     print(f"\nsaved {latest.relative_to(ROOT)}; copy the tables into README.md "
           "with: .venv/bin/python tools/sync.py")

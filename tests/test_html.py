@@ -17,6 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from bookinfo import (
+    BUDGETS,
     ROOT,
     built_pages,
     colab_url,
@@ -28,7 +29,7 @@ from bookinfo import (
 from build_book import EDITIONS
 from translations import fallbacks, page_catalogs
 
-PAGE_LIMIT = 1_500_000  # bytes per chapter page: its HTML plus its images
+PAGE_LIMIT = BUDGETS["page_bytes"]  # a chapter page: its HTML plus its images
 EXTRA_PAGES = ["index.html", "genindex.html", "search.html"]
 # (tag, attribute) pairs whose URL the browser fetches by itself.
 FETCHED = [("script", "src"), ("img", "src"), ("iframe", "src"), ("embed", "src"),

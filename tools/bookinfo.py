@@ -20,6 +20,17 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX_RESULTS = ROOT / "benchmarks" / "results" / "matrix.json"
+BENCHMARK_RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+# What readers and CI may wait for (benchmarks/run.py measures it; the README's
+# table shows it). A budget changes only in a commit of its own that says why.
+BUDGETS = {
+    "notebook_above_floor_s": 30.0,  # each chapter, fresh kernel, 2 cores
+    "tests_full_s": 180.0,           # the README's test command, 2 cores
+    "tests_fast_s": 60.0,            # the fast tier with one notebook
+    "explorer_default_median_ms": 100.0,  # chapter 3's live explorer, default
+    "explorer_html_median_ms": 16.0,      # the HTML explorer: one frame
+    "page_bytes": 1_500_000,         # a chapter page: HTML plus images
+}
 CHAPTER = re.compile(r"book/(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*")
 
 

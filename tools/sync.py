@@ -19,7 +19,7 @@ each chapter's last line                _toc.yml order and the next chapter's ti
 chapter tables in README.md and         _toc.yml (order; each entry's `meta: summary:`)
 book/intro.md                           and the chapters' titles
 README's page-weight and performance    benchmarks/results/latest.json, rendered by
-tables                                  benchmarks/run.py
+tables                                  tools/benchmark_tables.py
 nbval markers (conversion)              old `# NBVAL_IGNORE_OUTPUT` / `# Why: ...`
                                         comment lines become the cell tag
                                         `nbval-ignore-output` and the cell metadata
@@ -43,7 +43,6 @@ import argparse
 import ast
 import difflib
 import hashlib
-import importlib.util
 import json
 import posixpath
 import re
@@ -52,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bookinfo import (
+    BENCHMARK_RESULTS,
     MATRIX_RESULTS,
     ROOT,
     cell_source,
@@ -458,17 +458,15 @@ def intro_chapters(rows, intro):
 
 
 def benchmark_tables(root, problem):
-    """The README tables rendered by benchmarks/run.py from its latest results."""
-    results_path = Path(root) / "benchmarks" / "results" / "latest.json"
-    spec = importlib.util.spec_from_file_location(
-        "mbm_benchmarks", Path(root) / "benchmarks" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """The README tables, rendered by tools/benchmark_tables.py from the latest
+    benchmark results."""
+    from benchmark_tables import readme_tables
+
+    results_path = Path(root) / BENCHMARK_RESULTS.relative_to(ROOT)
     if not results_path.exists():
         problem("benchmarks/results/latest.json is missing: run benchmarks/run.py")
         return {}
-    results = json.loads(results_path.read_text(encoding="utf-8"))
-    return module.readme_tables(results, root)
+    return readme_tables(json.loads(results_path.read_text(encoding="utf-8")), root)
 
 
 def sync_regions(text, wanted, problem):

@@ -68,6 +68,7 @@ def test_the_tool_repairs_every_kind_of_drift(copy):
     solution = next(c for c in code if cell_source(c).startswith("# @title Solution"))
     solution["metadata"] = {"tags": ["hide-input"]}
     nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+    code[0]["metadata"]["execution"] = {"iopub.status.busy": "2026-12-05T10:00:00Z"}
     nb_path.write_text(json.dumps(nb, indent=1), encoding="utf-8")  # not nbformat's
     edit(copy / "_config.yml", "url: https://github.com/", "url: https://github.com/fork-")
     edit(copy / f"{second}.ipynb", '"# 2. ', '"# 2. Renamed ')
@@ -81,7 +82,8 @@ def test_the_tool_repairs_every_kind_of_drift(copy):
     found = sync.run(copy)
     parts = {(file, part) for file, part, _, _ in found.changes}
     expected = [(f"{first}.ipynb", what) for what in
-                ["helpers cell", "closing", "nbval marker", "(solution)", "widget"]]
+                ["helpers cell", "closing", "nbval marker", "(solution)", "widget",
+                 "execution times"]]
     expected += [(f"{second}.ipynb", "Colab"), ("README.md", "generated"),
                  ("book/intro.md", "generated"), (f"{second}.ipynb", "stamp"),
                  (f"locales/.../{second}.po", "Chinese stamp")]
@@ -97,10 +99,12 @@ def test_the_tool_repairs_every_kind_of_drift(copy):
     text = "".join(cell_source(c) for c in nb["cells"])
     assert "github/fork-" in text and "NBVAL" not in text
     assert "widgets" not in nb["metadata"]
+    assert not any("execution" in c["metadata"] for c in nb["cells"])
     assert "2. Renamed" in (copy / "README.md").read_text()
     assert (copy / "book" / "intro.md").read_text().count("2. Renamed") == 1
     helpers = next(c for c in nb["cells"] if "helpers" in tags(c))
     assert "random.seed(seed)" in cell_source(helpers)
+    assert cell_source(helpers).startswith(sync.HELPERS_MARK + "\n")
     title = cell_source(load_notebook(copy / f"{second}.ipynb")["cells"][0])
     assert "on 2031-01-02 ([how](verified.md))" in title
     catalog = (copy / f"locales/zh_CN/LC_MESSAGES/{second}.po").read_text()

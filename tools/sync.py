@@ -27,6 +27,8 @@ nbval markers (conversion)              old `# NBVAL_IGNORE_OUTPUT` / `# Why: ..
 exercise solutions (conversion)         a cell starting `# @title Solution` gets the tag
                                         `hide-cell` (not `hide-input`) and
                                         `jupyter.source_hidden` / `outputs_hidden`
+execution times (removed)               executing a notebook stores when each cell ran
+                                        in its metadata: noise in every diff
 stored widget state (removed)           executing a notebook with a live widget stores
                                         its state in the notebook's metadata; the
                                         HTML book would then need a widget manager
@@ -71,6 +73,9 @@ BADGE = "[![Open in Colab](images/colab-badge.svg)]({url})"
 STAMP = re.compile(r"Verified with torch .* \(\[how\]\(verified\.md\)\)\.")
 NAV_LINE = re.compile(r"(Next: \[.*\]\(.*\)|Back to the \[start of the book\]\(.*\))")
 SOLUTION_PREFIX = "# @title Solution"
+# The first line of every helpers cell: what it is and where to edit it. (Not a
+# repository path: the notebook also runs alone, in Colab.)
+HELPERS_MARK = "# Generated from the book's canonical_helpers.py: edit them there."
 # Old comment markers -> the nbval tag that replaces each.
 OLD_MARKERS = {"NBVAL_IGNORE_OUTPUT": "nbval-ignore-output",
                "NBVAL_SKIP": "nbval-skip",
@@ -162,8 +167,9 @@ def sync_helpers(nb, canonical, problem):
         return []
     helpers_cell = cells[0]
     source = cell_source(helpers_cell)
+    body = "\n".join(ln for ln in source.splitlines() if ln != HELPERS_MARK)
     try:
-        tree = ast.parse(python_of(helpers_cell))
+        tree = ast.parse(python_of({"source": body}))
     except SyntaxError as exc:
         problem(f"the helpers cell does not parse: {exc}")
         return []
@@ -173,7 +179,7 @@ def sync_helpers(nb, canonical, problem):
         problem(f"{foreign} in the helpers cell are not in tools/canonical_helpers.py;"
                 " add them there or move them to the section that introduces them")
         return []
-    lines = source.splitlines()
+    lines = body.splitlines()
     head, tail = lines, []
     if defs:
         start, end = first_line(defs[0]), defs[-1].end_lineno
@@ -221,7 +227,7 @@ def sync_helpers(nb, canonical, problem):
     parts = ["\n".join(head).strip("\n"),
              "\n\n\n".join(canonical[n][0] for n in canonical if n in needed),
              "\n".join(tail).strip("\n")]
-    new = "\n\n\n".join(p for p in parts if p)
+    new = HELPERS_MARK + "\n" + "\n\n\n".join(p for p in parts if p)
     if new == source:
         return []
     set_source(helpers_cell, new)
@@ -411,6 +417,15 @@ def convert_solutions(nb):
     return changes
 
 
+def drop_execution_times(nb):
+    """Executing a notebook stores when each cell ran (metadata.execution):
+    noise in every diff, and nothing a reader needs."""
+    times = [cell["metadata"].pop("execution") for cell in nb["cells"]
+             if "execution" in cell.get("metadata", {})]
+    return [(f"execution times of {len(times)} cell(s) (removed)",
+             json.dumps(times)[:200], "")] if times else []
+
+
 def drop_widget_state(nb):
     state = nb.get("metadata", {}).pop("widgets", None)
     if state is None:
@@ -512,7 +527,7 @@ def run(root=ROOT, write=False):
             continue
         nb = load_notebook(path)
         changes = (convert_markers(nb, problem) + convert_solutions(nb)
-                   + drop_widget_state(nb)
+                   + drop_widget_state(nb) + drop_execution_times(nb)
                    + sync_helpers(nb, canonical, problem)
                    + sync_badge(nb, docname, root, problem)
                    + sync_closing_line(nb, docname, root, problem))

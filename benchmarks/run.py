@@ -53,11 +53,17 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
 from benchmark_tables import readme_tables  # noqa: E402
-from bookinfo import BENCHMARK_RESULTS, BUDGETS, page_weight  # noqa: E402
+from bookinfo import (  # noqa: E402
+    BENCHMARK_RESULTS,
+    BUDGETS,
+    BUILD,
+    CHROMIUM,
+    ROOT,
+    page_weight,
+)
 
 BOOK = ROOT / "book"
 VENV_BIN = Path(sys.executable).parent
@@ -136,7 +142,7 @@ def time_build():
                           ("en", ["--edition", "en"])]:
         with tempfile.TemporaryDirectory() as tmp:
             result[name] = time_command([*tool, *options, "--output", tmp], ROOT)
-            html = Path(tmp) / "_build" / "html"
+            html = Path(tmp) / BUILD / "html"
             if name == "en":
                 result["page_weight"] = {
                     page.stem: {"html_bytes": w, "images": len(images),
@@ -270,7 +276,7 @@ def html_explorer_latency(updates=300):
                              encoding="utf-8")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+                executable_path=str(CHROMIUM), args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(page_path.as_uri())
             root = page.locator(".mbm-init-explorer")

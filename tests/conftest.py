@@ -34,19 +34,22 @@ import re
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from bookinfo import ROOT, cell_source, load_notebook  # noqa: F401 (for test files)
+from bookinfo import (  # noqa: F401 (cell_source, load_notebook: for test files)
+    CHROMIUM,
+    ROOT,
+    cell_source,
+    load_notebook,
+)
 from build_book import EDITIONS  # edition -> its folder under the site's root
 from build_book import html_dir as site_root
 
 BOOK = ROOT / "book"
 BUILD_BOOK = [sys.executable, str(ROOT / "tools" / "build_book.py")]
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 HOST = "127.0.0.1"

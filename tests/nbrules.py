@@ -15,7 +15,7 @@ import ast
 import re
 
 from bookinfo import ROOT, cell_source, colab_url, tags
-from sync import BADGE, OLD_MARKERS, REASON_KEY, REPAIR, SOLUTION_PREFIX
+from sync import BADGE, REASON_KEY, REPAIR, SOLUTION_PREFIX, is_old_marker, python_of
 
 MAX_CELL_LINES = 25
 REQUIRED_SECTIONS = ["## Learning objectives", "## Setup", "## Summary",
@@ -131,10 +131,8 @@ def rule_standalone(nb, path):
     problems = []
     for i, cell in enumerate(code_cells(nb)):
         src = cell_source(cell)
-        py = "\n".join(ln for ln in src.splitlines()
-                       if not ln.lstrip().startswith(("%", "!")))
         try:
-            tree = ast.parse(py)
+            tree = ast.parse(python_of(cell))
         except SyntaxError as exc:
             problems.append(f"code cell {i + 1} does not parse: {exc}")
             continue
@@ -158,9 +156,7 @@ def rule_standalone(nb, path):
 
 def old_markers(cell):
     """The old `# NBVAL_...` comment markers in a cell's source."""
-    return [ln.strip() for ln in cell_source(cell).splitlines()
-            if ln.strip().startswith("#")
-            and ln.strip().lstrip("#").strip() in OLD_MARKERS]
+    return [ln.strip() for ln in cell_source(cell).splitlines() if is_old_marker(ln)]
 
 
 def markers(nb):

@@ -33,10 +33,11 @@ from pathlib import Path
 
 import pytest
 
+from bookinfo import BENCHMARK_RESULTS as LAST_TIMES
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-ROOT = Path(__file__).resolve().parent.parent
-LAST_TIMES = ROOT / "benchmarks" / "results" / "latest.json"
+
 # PyTorch's own kernels, oneDNN's and MKL's each pick a code path from the CPU:
 # restrict all three. MKL_CBWR=COMPATIBLE is MKL's vendor-neutral path (what a
 # non-Intel or older CPU may get); it overrides MKL_ENABLE_INSTRUCTIONS.

@@ -20,10 +20,9 @@ import re
 
 import pytest
 
-from bookinfo import ROOT, toc_chapters, toc_files
+from bookinfo import SCREENSHOTS, toc_chapters, toc_files
 from conftest import browser_skip_reason, open_in, settle
 
-SCREENSHOTS = ROOT / "_build" / "screenshots"
 # edition -> (a word to search for, a page the results must include)
 SEARCH = {"en": ("backpropagation", "glossary.html"),  # the glossary defines it
           "zh": ("卷积", "01_layers.html")}  # "convolution": chapter 1 teaches it

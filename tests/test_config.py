@@ -16,9 +16,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+import lock
 from bookinfo import ROOT, load_yaml
 
-REGENERATE = ".venv/bin/pip install -q pip-tools && .venv/bin/python tools/lock.py"
+REGENERATE = lock.COMMAND
 
 
 def requirement_lines(path):

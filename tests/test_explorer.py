@@ -25,12 +25,12 @@ import re
 
 import pytest
 
-from conftest import BOOK, ROOT, browser_skip_reason, cell_source, load_notebook
+from bookinfo import SCREENSHOTS
+from conftest import BOOK, browser_skip_reason, cell_source, load_notebook
 
 NOTEBOOK = BOOK / "03_initialization.ipynb"
 PAGE = "book/03_initialization.html"
 TAG = "stats-core"  # the cells that define layer_stats and readout_text
-SCREENSHOTS = ROOT / "_build" / "screenshots"
 NAMED_TOLERANCE, ANY_TOLERANCE, SHARE_TOLERANCE = 0.02, 0.05, 0.005
 RANDOM_SETTINGS = 24
 

@@ -10,6 +10,7 @@ Every function takes the repository root as ``root`` (default: this checkout), s
 that the sync tool and its tests can work on a copy.
 """
 
+import functools
 import json
 import posixpath
 import re
@@ -19,6 +20,9 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+BUILD = "_build"  # under the repository root, or under a build's --output
+SCREENSHOTS = ROOT / BUILD / "screenshots"  # the browser tests' pictures
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; no browser downloads
 MATRIX_RESULTS = ROOT / "benchmarks" / "results" / "matrix.json"
 BENCHMARK_RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
 # What readers and CI may wait for (benchmarks/run.py measures it; the README's
@@ -40,8 +44,15 @@ def load_yaml(path):
 
 
 def toc_entries(root=ROOT):
-    """Every `file:` entry of _toc.yml as a dict, in order, the root first."""
-    toc = load_yaml(Path(root) / "_toc.yml")
+    """Every `file:` entry of _toc.yml as a dict, in order, the root first (read
+    once, and again only when the file changes)."""
+    path = Path(root) / "_toc.yml"
+    return [dict(e) for e in _toc_entries(str(path), path.stat().st_mtime_ns)]
+
+
+@functools.lru_cache(maxsize=8)
+def _toc_entries(path, mtime_ns):
+    toc = load_yaml(path)
     entries = [{"file": toc["root"]}]
 
     def walk(items):

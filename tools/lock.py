@@ -26,7 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bookinfo import ROOT
+
 LOCK = ROOT / "requirements.lock"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 COMMAND = ".venv/bin/pip install -q pip-tools && .venv/bin/python tools/lock.py"

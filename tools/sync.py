@@ -357,6 +357,12 @@ def sync_closing_line(nb, docname, root, problem):
 # --- conversions from the old conventions
 
 
+def is_old_marker(line):
+    """`# NBVAL_IGNORE_OUTPUT` and its kin: a comment line naming an old marker."""
+    line = line.strip()
+    return line.startswith("#") and line.lstrip("#").strip() in OLD_MARKERS
+
+
 def convert_markers(nb, problem):
     changes = []
     for number, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
@@ -364,8 +370,8 @@ def convert_markers(nb, problem):
         keep, found = [], []
         i = 0
         while i < len(lines):
-            marker = lines[i].strip().lstrip("#").strip()
-            if lines[i].strip().startswith("#") and marker in OLD_MARKERS:
+            if is_old_marker(lines[i]):
+                marker = lines[i].strip().lstrip("#").strip()
                 why = None
                 if i + 1 < len(lines):
                     match = re.fullmatch(r"\s*#\s*Why:\s*(\S.*)", lines[i + 1])

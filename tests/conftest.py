@@ -177,8 +177,8 @@ class Recorder:
         self.errors = []
         self.external = []
 
-    def attach(self, context, page):
-        context.route("**/*", self._route)
+    def attach(self, page):
+        page.route("**/*", self._route)
         page.on("pageerror", lambda exc: self.errors.append(f"JS error: {exc}"))
         page.on("console", self._console)
         page.on("requestfailed", lambda req: self.errors.append(
@@ -233,18 +233,28 @@ def settle(page, network_idle=False):
         page.wait_for_load_state("networkidle")
 
 
-def open_in(browser, server, path, contexts, **context_options):
-    """Open `path` of the served book in a fresh context (appended to `contexts`,
-    for the caller to close); return (page, recorder)."""
+def new_context(browser, **context_options):
     options = {"viewport": {"width": 1280, "height": 900}, "color_scheme": "light",
                "service_workers": "block", **context_options}
-    context = browser.new_context(**options)
-    contexts.append(context)
+    return browser.new_context(**options)
+
+
+def start_page(context, server, path):
+    """Start loading `path` of the served book in a new tab of `context`, with a
+    recorder attached before the first request; return (page, recorder)."""
     page = context.new_page()
     page.set_default_timeout(30_000)
     recorder = Recorder()
-    recorder.attach(context, page)
-    page.goto(urljoin(server, path), wait_until="load")
+    recorder.attach(page)
+    page.goto(urljoin(server, path), wait_until="commit")
+    return page, recorder
+
+
+def open_in(browser, server, path, contexts, **context_options):
+    """Open `path` of the served book in a fresh context (appended to `contexts`,
+    for the caller to close), settled; return (page, recorder)."""
+    contexts.append(new_context(browser, **context_options))
+    page, recorder = start_page(contexts[-1], server, path)
     settle(page)
     return page, recorder
 

@@ -21,7 +21,7 @@ import re
 import pytest
 
 from bookinfo import SCREENSHOTS, toc_chapters, toc_files
-from conftest import browser_skip_reason, open_in, settle
+from conftest import browser_skip_reason, new_context, settle, start_page
 
 # edition -> (a word to search for, a page the results must include)
 SEARCH = {"en": ("backpropagation", "glossary.html"),  # the glossary defines it
@@ -73,21 +73,26 @@ def visits(edition, browser, server, pytestconfig):
     for old in shots.glob("*.png"):
         old.unlink()
     results = {}
-    for path in book_pages():
-        contexts = []
-        page, recorder = open_in(browser, server, path, contexts)
-        try:
-            settle(page, network_idle=True)  # late requests count too
+    context = new_context(browser)
+    try:
+        # Every page loads at once, each in its own tab with its own recorder:
+        # the waits (load, MathJax, no request for half a second) overlap.
+        tabs = {path: start_page(context, server, path) for path in book_pages()}
+        for page, _ in tabs.values():
+            settle(page)
+        for path, (page, recorder) in tabs.items():
+            page.wait_for_load_state("networkidle")  # late requests count too
             shot = shots / f"{path[:-len('.html')].replace('/', '_')}.png"
+            page.bring_to_front()
             page.screenshot(path=str(shot),
                             full_page=pytestconfig.getoption("full_screenshots"))
             results[path] = {"problems": recorder.problems(),
-                             "math": page.evaluate(MATH_REPORT), "screenshot": shot,
+                             "math": page.evaluate(MATH_REPORT),
                              "header_rows": page.evaluate(HEADER_ROWS)}
             page.set_viewport_size(PHONE)  # the same page, laid out for a phone
             results[path]["phone_width"] = page.evaluate(PAGE_WIDTH)
-        finally:
-            contexts[0].close()
+    finally:
+        context.close()
     return results
 
 

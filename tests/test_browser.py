@@ -52,6 +52,7 @@ MATH_REPORT = """() => {
 
 # A phone's viewport (an iPhone 12-15), and what a reader scrolls sideways to see.
 PHONE = {"width": 390, "height": 844}
+TABS = 6  # pages loading at once
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
 # Header rows above the article that a reader sees (the article's own header,
 # with the sidebar toggle, search and the other buttons, is not counted).
@@ -75,22 +76,27 @@ def visits(edition, browser, server, pytestconfig):
     results = {}
     context = new_context(browser)
     try:
-        # Every page loads at once, each in its own tab with its own recorder:
-        # the waits (load, MathJax, no request for half a second) overlap.
-        tabs = {path: start_page(context, server, path) for path in book_pages()}
-        for page, _ in tabs.values():
-            settle(page)
-        for path, (page, recorder) in tabs.items():
-            page.wait_for_load_state("networkidle")  # late requests count too
-            shot = shots / f"{path[:-len('.html')].replace('/', '_')}.png"
-            page.bring_to_front()
-            page.screenshot(path=str(shot),
-                            full_page=pytestconfig.getoption("full_screenshots"))
-            results[path] = {"problems": recorder.problems(),
-                             "math": page.evaluate(MATH_REPORT),
-                             "header_rows": page.evaluate(HEADER_ROWS)}
-            page.set_viewport_size(PHONE)  # the same page, laid out for a phone
-            results[path]["phone_width"] = page.evaluate(PAGE_WIDTH)
+        # Pages load a few at a time, each in its own tab with its own recorder:
+        # the waits (load, MathJax, no request for half a second) overlap, and
+        # a loaded machine is not asked to lay out every page at once.
+        paths = book_pages()
+        for start in range(0, len(paths), TABS):
+            tabs = {path: start_page(context, server, path)
+                    for path in paths[start:start + TABS]}
+            for page, _ in tabs.values():
+                settle(page)
+            for path, (page, recorder) in tabs.items():
+                page.wait_for_load_state("networkidle")  # late requests count too
+                shot = shots / f"{path[:-len('.html')].replace('/', '_')}.png"
+                page.bring_to_front()
+                page.screenshot(path=str(shot),
+                                full_page=pytestconfig.getoption("full_screenshots"))
+                results[path] = {"problems": recorder.problems(),
+                                 "math": page.evaluate(MATH_REPORT),
+                                 "header_rows": page.evaluate(HEADER_ROWS)}
+                page.set_viewport_size(PHONE)  # the same page, laid out for a phone
+                results[path]["phone_width"] = page.evaluate(PAGE_WIDTH)
+                page.close()
     finally:
         context.close()
     return results

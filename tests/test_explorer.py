@@ -1,7 +1,9 @@
-"""Chapter 3's kernel-free explorer shows what the chapter computes (issue 12).
+"""Chapter 3's kernel-free explorer shows what the chapter computes (issue 12), in
+the page's language (issue 21).
 
 The HTML book cannot run PyTorch, so chapter 3's explorer draws numbers that the
-notebook stored. This test opens the built chapter page in headless Chromium
+notebook stored, with the site's script (book/_ext/static/init-explorer.js). This
+test opens the built chapter page of each edition in headless Chromium
 (Debian's `chromium`, through Playwright, offline on 127.0.0.1), moves the
 explorer's controls as a reader would, and compares what the page shows with
 `layer_stats`, taken from the notebook itself (its cells tagged `stats-core` are
@@ -10,9 +12,13 @@ executed here):
 - every scheme and activation at the named gains 1, sqrt(2), 5/3 and the scheme's
   recommended gain, within 2 %; 24 random settings of all five controls, within 5 %;
   the saturated shares within half a percentage point;
-- the plotted curves are the numbers the page states (their SVG coordinates);
-- the aria-live readout names the settings and is the sentence that the notebook's
-  `readout_text` writes for the page's numbers;
+- the plotted curves are the numbers the page states (their SVG coordinates, read
+  against the page's own gridlines and their labels);
+- the aria-live readout names the settings; on the English page it is the sentence
+  that the notebook's `readout_text` writes for the page's numbers, on the Chinese
+  page it states the same figures in the same order;
+- the Chinese page's explorer shows no English word in its controls, legend, axis,
+  saturation strip or readout (scheme and activation names and numbers are code);
 - on a 390-px phone screen the explorer fits (no horizontal overflow).
 
 Without /usr/bin/chromium or the playwright package the tests are SKIPPED, with the
@@ -34,11 +40,17 @@ TAG = "stats-core"  # the cells that define layer_stats and readout_text
 NAMED_TOLERANCE, ANY_TOLERANCE, SHARE_TOLERANCE = 0.02, 0.05, 0.005
 RANDOM_SETTINGS = 24
 
+# Words of a readout that are code, and numbers (as tests/test_explorer_js.py)
+CODE_WORDS = re.compile(r"\b(?:xavier_normal|kaiming_normal|default|tanh|sigmoid|"
+                        r"relu|calculate_gain|inf)\b")
+NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?|inf")
+LABELS = {"en": ("scheme", "activation", "depth", "width", "gain"),
+          "zh": ("初始化方案", "激活函数", "深度", "宽度", "增益")}
+
 if browser_skip_reason():
     pytest.skip(browser_skip_reason(), allow_module_level=True)
-# The explorer is the same code in both editions' pages: check it once, on the
-# English page (tests/test_browser.py opens every page of both editions).
-pytestmark = pytest.mark.parametrize("edition", ["en"], indirect=True)
+# Every test runs once per edition (conftest's `edition`): the script is the same,
+# its words are not.
 
 
 # --- fixtures: the chapter's own functions; the served book and the browser are
@@ -94,7 +106,12 @@ SHOW = """(root, s) => {
     slider.value = String(s.gi);
     slider.dispatchEvent(new Event("input", {bubbles: true}));
     const d = (cls) => root.querySelector("path." + cls).getAttribute("d");
-    return {state: root.mbmState, curve: d("mbm-curve"), grad: d("mbm-grad"),
+    // the gridlines and their labels ("1e-2", "1", "1e2"): [decade, y]
+    const ticks = [...root.querySelectorAll(".mbm-axes text[text-anchor=end]")].map(
+        (t, i) => [t.textContent === "1" ? 0 : Number(t.textContent.slice(2)),
+                   Number(root.querySelectorAll(".mbm-axes line")[i]
+                          .getAttribute("y1"))]);
+    return {state: root.mbmState, curve: d("mbm-curve"), grad: d("mbm-grad"), ticks,
             readout: root.querySelector(".mbm-readout").textContent,
             live: root.querySelector(".mbm-readout").getAttribute("aria-live"),
             valuetext: slider.getAttribute("aria-valuetext")};
@@ -148,16 +165,23 @@ def path_points(d):
     return list(zip(numbers[::2], numbers[1::2]))
 
 
-def expected_y(value, axis):
-    """Where the page's ypos() puts `value`: a log axis from Y0 = 24 to Y1 = 166."""
-    e = min(axis["hi"], max(axis["lo"], math.log10(value)))
-    return 24 + (166 - 24) * (axis["hi"] - e) / (axis["hi"] - axis["lo"])
+def expected_y(value, ticks):
+    """Where the log axis drawn on the page puts `value`: `ticks` are its gridlines,
+    (decade, y), read from the page; values beyond them sit on the edge."""
+    (lo, y_lo), (hi, y_hi) = min(ticks), max(ticks)
+    e = min(hi, max(lo, math.log10(value)))
+    return y_hi + (y_lo - y_hi) * (hi - e) / (hi - lo)
+
+
+def english_words(text):
+    """The Latin-letter words left once code words and numbers are taken out."""
+    return re.findall(r"[A-Za-z]+", NUMBER.sub(" ", CODE_WORDS.sub(" ", text)))
 
 
 # --- tests
 
 
-def test_explorer_shows_what_layer_stats_computes(explorer, chapter):
+def test_explorer_shows_what_layer_stats_computes(explorer, chapter, edition):
     page, root = explorer
     options = root.evaluate(OPTIONS)
     gains = root.evaluate("r => r.mbmState.gains")
@@ -188,37 +212,83 @@ def test_explorer_shows_what_layer_stats_computes(explorer, chapter):
                                                      fresh["saturated"]))
             if worst > SHARE_TOLERANCE:
                 failures.append(f"{label}: saturated share off by {worst:.3f}")
-        # The curves are drawn where the numbers say.
+        # The curves are drawn where the numbers say, on the axis the page labels.
+        ticks = shown["ticks"]
+        assert len(ticks) >= 3 and [e for e, _ in ticks] == list(range(
+            state["axis"]["lo"], state["axis"]["hi"] + 1, state["axis"]["step"])), (
+            f"{label}: the gridlines' labels {ticks}")
         for cls, key in (("curve", "activation"), ("grad", "gradient")):
             points = path_points(shown[cls])
             assert len(points) == setting["depth"], f"{label}: {cls} path"
             for (_, y), value in zip(points, state["stats"][key]):
-                assert abs(y - expected_y(value, state["axis"])) < 0.06, (
+                assert abs(y - expected_y(value, ticks)) < 0.06, (
                     f"{label}: the {key} curve is not drawn at its values")
-        # The readout: the notebook's sentence for the page's numbers.
+        # The readout: the notebook's sentence for the page's numbers (in Chinese:
+        # its figures, in its order).
         stats = {k: state["stats"][k] for k in ("activation", "gradient", "saturated")}
         sentence = chapter["readout_text"](setting["scheme"], gain, setting["act"],
                                            setting["depth"], setting["width"], stats)
-        assert shown["readout"] == sentence, f"{label}: readout differs"
+        if edition == "en":
+            assert shown["readout"] == sentence, f"{label}: readout differs"
+        else:
+            assert NUMBER.findall(shown["readout"]) == NUMBER.findall(sentence), (
+                f"{label}: the readout's figures differ: {shown['readout']}")
+            assert not english_words(shown["readout"]), shown["readout"]
         assert shown["live"] == "polite"
         assert shown["valuetext"].startswith(chapter["gain_label"](gain)), label
     assert not failures, (f"{len(failures)} figures off (of {len(checks)} settings):\n"
                           + "\n".join(failures[:20]))
 
 
-def test_readout_names_the_settings(explorer):
+READOUT_PARTS = {
+    "en": ("xavier_normal", "tanh", "gain 10", "depth 20", "width 128",
+           "Activation RMS: layer 1", "layer 20", "Gradient RMS", "Saturated units",
+           "Forward", "Backward"),
+    "zh": ("xavier_normal", "tanh", "增益 10", "深度 20", "宽度 128",
+           "激活值均方根：第 1 层", "第 20 层", "梯度均方根", "饱和单元", "前向传播",
+           "反向传播")}
+
+
+def test_readout_names_the_settings(explorer, edition):
     page, root = explorer
     shown = root.evaluate(SHOW, {"scheme": "xavier_normal", "act": "tanh",
                                  "gi": root.evaluate(OPTIONS)["positions"] - 1,
                                  "depth": 20, "width": 128})
     readout = shown["readout"]
-    for part in ("xavier_normal", "tanh", "gain 10", "depth 20", "width 128",
-                 "Activation RMS: layer 1", "layer 20", "Gradient RMS",
-                 "Saturated units", "Forward", "Backward"):
+    for part in READOUT_PARTS[edition]:
         assert part in readout, f"the readout lacks {part!r}: {readout}"
-    for label in ("scheme", "activation", "depth", "width", "gain"):
-        control = root.get_by_label(re.compile(rf"^{label}\b"))
+    for label in LABELS[edition]:
+        control = root.get_by_label(re.compile(rf"^{label}(\s|$)"))
         assert control.count() == 1, f"no control labelled {label!r}"
+
+
+# Every word the explorer shows: labels, option texts, the chart's text and its
+# accessible name, the gain's value text and the readout.
+WORDS = """(root) => [
+    ...[...root.querySelectorAll("label")].map((l) => l.firstChild.textContent),
+    ...[...root.querySelectorAll("option")].map((o) => o.textContent),
+    ...[...root.querySelectorAll("svg text")].map((t) => t.textContent),
+    root.querySelector("svg").getAttribute("aria-label"),
+    root.querySelector(".mbm-gain-value").textContent,
+    root.querySelector("input.mbm-gain").getAttribute("aria-valuetext"),
+    root.querySelector(".mbm-readout").textContent]"""
+
+
+def test_chinese_explorer_shows_no_english(explorer, edition):
+    if edition != "zh":
+        pytest.skip("the Chinese page's words: checked on the Chinese edition")
+    page, root = explorer
+    assert page.evaluate("document.documentElement.lang").lower().startswith("zh")
+    options = root.evaluate(OPTIONS)
+    seen = set()
+    for scheme in options["schemes"]:
+        for act in options["activations"]:  # saturating or not, each strip text
+            for gi in (0, options["positions"] // 2, options["positions"] - 1):
+                root.evaluate(SHOW, {"scheme": scheme, "act": act, "gi": gi,
+                                     "depth": 20, "width": 64})
+                seen.update(root.evaluate(WORDS))
+    english = {text: english_words(text) for text in seen if english_words(text)}
+    assert not english, f"English on the Chinese page's explorer: {english}"
 
 
 def test_explorer_fits_a_phone(browser, server):

@@ -75,11 +75,14 @@ def build_all(output=None):
 
 def bundle(site):
     """Zip the site (both editions, the PDFs that are there) into site/BUNDLE,
-    under one folder; returns the zip's path. Written aside, then moved in."""
+    under one folder; returns the zip's path. Written aside, then moved in.
+    Compression level 1: a second per build instead of three, for a zip 10 %
+    larger (33 MB instead of 30; MathJax is most of it)."""
     site = Path(site)
     target = site / BUNDLE
     partial = target.with_name(f".{BUNDLE}.partial")
-    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED,
+                         compresslevel=1) as archive:
         for path in sorted(site.rglob("*")):
             if path.is_file() and path not in (target, partial):
                 name = path.relative_to(site).as_posix()

@@ -66,7 +66,7 @@ def pytest_addoption(parser):
                      "screen (slower: about 1 s per page)")
     parser.addoption("--pdf", action="store_true",
                      help="build the PDFs and check them (tests/test_pdf.py; "
-                     "XeLaTeX, about two minutes on two cores)")
+                     "XeLaTeX, 40 s to 3 minutes on two cores)")
 
 
 def _session_folder(tmp_path_factory):

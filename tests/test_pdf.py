@@ -5,10 +5,10 @@ a CJK font among them; its text holds every chapter's title (the Chinese titles
 in the Chinese PDF), the glossary and the bibliography; it has the chapters'
 figures and math; nothing runs off the page.
 
-Not part of the README's test command: the PDFs take about two minutes on two
-cores. Run them with `.venv/bin/pytest --pdf tests/test_pdf.py` (.ci/run does).
-Without `--pdf`, or without XeLaTeX or poppler-utils, these tests are SKIPPED
-with the reason.
+Not part of the README's test command: the PDFs take 40 s (idle) to three
+minutes (busy) on two cores. Run them with
+`.venv/bin/pytest --pdf tests/test_pdf.py` (.ci/run does). Without `--pdf`, or
+without XeLaTeX or poppler-utils, these tests are SKIPPED with the reason.
 """
 
 import re
@@ -32,7 +32,7 @@ OVERFULL_PT = 5.0  # what a line may stick out into the margin, in points
 
 def skip_reason(config):
     if not config.getoption("--pdf"):
-        return ("PDF test skipped: it takes minutes; run .venv/bin/pytest --pdf "
+        return ("PDF test skipped: it builds both PDFs; run .venv/bin/pytest --pdf "
                 "tests/test_pdf.py")
     missing = missing_tools() + [t for t in POPPLER if shutil.which(t) is None]
     if missing:

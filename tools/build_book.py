@@ -17,8 +17,8 @@ With both editions built, the whole site is packed into one zip at its root,
 _build/html/module-by-module-html.zip: the offline bundle that the intro page
 links to, which a reader downloads once and opens from disk. It holds both
 editions and the PDFs that are there; `--pdf` builds them first
-(tools/build_pdf.py: XeLaTeX, about a minute and a half on two cores, so not by
-default). A single `--edition` makes no zip.
+(tools/build_pdf.py: XeLaTeX, which needs TeX and takes four times the HTML's
+time, so not by default). A single `--edition` makes no zip.
 """
 
 import argparse

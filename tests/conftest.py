@@ -7,6 +7,9 @@
   edition's folder, ``site`` the English root that holds both (Chinese: zh/).
 - ``html_dir``: the edition's built html folder (fails with the build log if the
   build did not produce one).
+- ``bundle``: the path of the offline zip of the session's site (both
+  editions), made once, as the README's build command makes it after building
+  both editions.
 - ``server``: the base URL of ``html_dir``, served on 127.0.0.1 from the site's
   root, so that links between the editions resolve.
 - ``browser``: headless Chromium (Debian's package) through Playwright; the test
@@ -44,7 +47,8 @@ from bookinfo import (  # noqa: F401 (cell_source, load_notebook: for test files
     cell_source,
     load_notebook,
 )
-from build_book import EDITIONS  # edition -> its folder under the site's root
+from build_book import BUNDLE, EDITIONS  # EDITIONS: edition -> its folder
+from build_book import bundle as make_bundle
 from build_book import html_dir as site_root
 
 BOOK = ROOT / "book"
@@ -64,6 +68,9 @@ def pytest_addoption(parser):
     parser.addoption("--full-screenshots", action="store_true",
                      help="browser test: screenshot whole pages, not the first "
                      "screen (slower: about 1 s per page)")
+    parser.addoption("--pdf", action="store_true",
+                     help="build the PDFs and check them (tests/test_pdf.py; "
+                     "XeLaTeX, 40 s to 3 minutes on two cores)")
 
 
 def _session_folder(tmp_path_factory):
@@ -122,6 +129,18 @@ def site(tmp_path_factory):
     for build in builds:
         _built_html(build)
     return builds[0]["site"]
+
+
+@pytest.fixture(scope="session")
+def bundle(site, tmp_path_factory):
+    """The offline zip of the session's site, made once, after both editions."""
+    with open(_session_folder(tmp_path_factory) / "bundle.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = site.parent / "bundle-made"
+        if not done.exists():
+            make_bundle(site)
+            done.touch()
+    return site / BUNDLE
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """The built HTML book, read with BeautifulSoup (no browser needed): it builds with
 warnings as errors; every page is there and linked in _toc.yml order; it reads
-offline; the Colab and download buttons point at the right notebook; the API
-index links to sections that mention each API; each chapter page stays light.
+offline; the Colab and download buttons point at the right notebook, and every
+page's download menu at its edition's PDF; the intro links to the offline zip,
+which holds both editions; the API index links to sections that mention each
+API; each chapter page stays light.
 
 The build is the `built_book` fixture (tests/conftest.py); tests/test_browser.py
 opens the same pages in Chromium.
@@ -10,6 +12,7 @@ opens the same pages in Chromium.
 import importlib.util
 import json
 import re
+import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
@@ -26,8 +29,8 @@ from bookinfo import (
     toc_chapters,
     toc_files,
 )
-from build_book import EDITIONS
-from translations import fallbacks, page_catalogs
+from build_book import BUNDLE, BUNDLE_FOLDER, EDITIONS, PDFS, bundle
+from translations import LANGUAGE, fallbacks, page_catalogs
 
 PAGE_LIMIT = BUDGETS["page_bytes"]  # a chapter page: its HTML plus its images
 EXTRA_PAGES = ["index.html", "genindex.html", "search.html"]
@@ -111,6 +114,60 @@ def test_launch_and_download_buttons(html_dir, pages):
               != len(load_notebook(ROOT / f"{docname}.ipynb")["cells"])):
             problems.append(f"{docname}: the download is another notebook")
     assert not problems, "\n".join(problems)
+
+
+def test_every_download_menu_offers_the_book_pdf(built_book, html_dir, pages):
+    """Every page (but the redirecting index.html) links, in its download menu, to
+    the place where tools/build_pdf.py puts the edition's PDF."""
+    name = PDFS[{"en": "en", "zh": LANGUAGE}[built_book["edition"]]]
+    problems = []
+    for path, page in pages.items():
+        if path == "index.html":
+            continue
+        links = page.select(".dropdown-download-buttons a.btn-download-book-pdf-button")
+        target = (html_dir / Path(path).parent / unquote(links[0]["href"])).resolve(
+        ) if len(links) == 1 else None
+        if target != (html_dir / name).resolve():
+            problems.append(f"{path}: {[a.get('href') for a in links]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_intro_links_to_the_offline_bundle(bundle, site):
+    """The intro of each edition links to the zip, which unpacks into one folder
+    holding every page of both editions (and the PDFs, where they were built)."""
+    problems = []
+    for folder in EDITIONS.values():
+        intro = site / folder / "book" / "intro.html"
+        hrefs = [a["href"] for a in soup(intro).select("a.mbm-download")]
+        zips = [h for h in hrefs if h.endswith(".zip")]
+        if [(intro.parent / h).resolve() for h in zips] != [bundle.resolve()]:
+            problems.append(f"{folder}book/intro.html links to {hrefs}")
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+        assert archive.testzip() is None, "a damaged member in the zip"
+    wanted = {f"{BUNDLE_FOLDER}/{p.relative_to(site).as_posix()}"
+              for folder in EDITIONS.values()
+              for p in built_pages(site / folder)}
+    missing = sorted(wanted - names)
+    if missing:
+        problems.append(f"pages not in the zip: {missing[:10]}")
+    if any(BUNDLE in n for n in names):
+        problems.append("the zip holds a zip")
+    assert not problems, "\n".join(problems)
+
+
+def test_bundle_packs_a_site_under_one_folder(tmp_path):
+    site = tmp_path / "html"
+    (site / "zh" / "book").mkdir(parents=True)
+    (site / "index.html").write_text("en")
+    (site / "zh" / "book" / "intro.html").write_text("zh")
+    (site / BUNDLE).write_text("an older zip")
+    path = bundle(site)
+    with zipfile.ZipFile(path) as archive:
+        assert sorted(archive.namelist()) == [
+            f"{BUNDLE_FOLDER}/index.html", f"{BUNDLE_FOLDER}/zh/book/intro.html"]
+    left = sorted(p.name for p in site.iterdir())
+    assert left == sorted([BUNDLE, "index.html", "zh"]), "the partial zip was left"
 
 
 def test_no_page_fetches_from_another_host(pages):

@@ -1,6 +1,7 @@
 """Build the HTML book: the English edition, and the Chinese edition beside it.
 
     .venv/bin/python tools/build_book.py                 both, into _build/html/
+    .venv/bin/python tools/build_book.py --pdf           both, and their PDFs
     .venv/bin/python tools/build_book.py --edition en    one of them
     .venv/bin/python tools/build_book.py --output DIR    into DIR/_build/html/
 
@@ -11,16 +12,30 @@ every page can link to its twin. Warnings are errors in both. Offline: nothing i
 fetched. The two builds share nothing but the site folder (each writes its own
 part), so both editions build at once, each in its own process: on two cores the
 Chinese edition adds less than an English build's time.
+
+With both editions built, the whole site is packed into one zip at its root,
+_build/html/module-by-module-html.zip: the offline bundle that the intro page
+links to, which a reader downloads once and opens from disk. It holds both
+editions and the PDFs that are there; `--pdf` builds them first
+(tools/build_pdf.py: XeLaTeX, which needs TeX and takes four times the HTML's
+time, so not by default). A single `--edition` makes no zip.
 """
 
 import argparse
+import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import translations
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+# the names of the zip and of the PDFs, to which the pages link
+from downloads import BUNDLE, PDFS  # noqa: E402, F401 (PDFS: for build_pdf.py)
+
+BUNDLE_FOLDER = "module-by-module"  # what the zip unpacks into
 EDITIONS = {"en": "", "zh": "zh/"}  # edition -> folder under the English site
 
 
@@ -58,11 +73,31 @@ def build_all(output=None):
     return status
 
 
+def bundle(site):
+    """Zip the site (both editions, the PDFs that are there) into site/BUNDLE,
+    under one folder; returns the zip's path. Written aside, then moved in.
+    Compression level 1: a second per build instead of three, for a zip 10 %
+    larger (33 MB instead of 30; MathJax is most of it)."""
+    site = Path(site)
+    target = site / BUNDLE
+    partial = target.with_name(f".{BUNDLE}.partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED,
+                         compresslevel=1) as archive:
+        for path in sorted(site.rglob("*")):
+            if path.is_file() and path not in (target, partial):
+                name = path.relative_to(site).as_posix()
+                archive.write(path, f"{BUNDLE_FOLDER}/{name}")
+    os.replace(partial, target)
+    return target
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--edition", choices=["all", *EDITIONS], default="all")
     parser.add_argument("--output", help="folder to build into (default: the "
                         "repository, i.e. _build/html/)")
+    parser.add_argument("--pdf", action="store_true", help="also build the PDF of "
+                        "each edition (tools/build_pdf.py; needs XeLaTeX)")
     args = parser.parse_args(argv)
     if args.edition == "all":
         status = build_all(args.output)
@@ -74,6 +109,14 @@ def main(argv=None):
               file=sys.stderr)
     if failed:
         return 1
+    if args.pdf:
+        import build_pdf
+
+        if build_pdf.main(["--edition", args.edition]
+                          + (["--output", args.output] if args.output else [])):
+            return 1
+    if args.edition == "all":
+        print(f"The offline bundle: {bundle(html_dir(args.output))}")
     if args.edition != "zh":
         print(f"Open the book: {(html_dir(args.output) / 'index.html').as_uri()}")
     return 0

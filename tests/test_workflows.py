@@ -44,8 +44,8 @@ def test_each_event_runs_its_readme_command():
     by_name = {p.stem: runs(p) for p in WORKFLOWS}
     assert command(".venv/bin/pytest") in by_name.get("tests", []), (
         "pull requests must run the README's test command")
-    assert command("tools/build_book.py") in by_name.get("pages", []), (
-        "main must build the book with the README's build command")
+    assert command("tools/build_book.py --pdf") in by_name.get("pages", []), (
+        "main must build the book, its PDFs and the zip with the README's command")
 
 
 def test_workflows_pass_zizmor():

@@ -45,7 +45,19 @@ BASELINE_ISA = {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41",
                 "MKL_CBWR": "COMPATIBLE"}
 
 
-class BaselineRun(pytest.Item):
+class NotebookCheck(pytest.Item):
+    """A test of a whole notebook; its failure reads as the message it raised."""
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, AssertionError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}: {self.name}"
+
+
+class BaselineRun(NotebookCheck):
     """Stored outputs validate on other CPUs too, not only on the one that made them.
 
     Float results change in their last bits with the CPU's instruction set, and
@@ -75,19 +87,11 @@ class BaselineRun(pytest.Item):
             raise AssertionError(f"strict nbval fails for {self.path.name} with "
                                  f"{setting}:\n{proc.stdout[-4000:]}")
 
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, AssertionError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-    def reportinfo(self):
-        return self.path, None, f"{self.path.name}: {self.name}"
-
 
 ANSI = r"\x1b\[[0-9;]*m"  # colours in a kernel's traceback
 
 
-class ExperimentRun(pytest.Item):
+class ExperimentRun(NotebookCheck):
     """An experiment the text invites ("set X and rerun") works: the edit declared
     in the cell's metadata (nbrules.experiments) is applied, and the whole
     notebook runs to the end in a fresh kernel without an error, its own asserts
@@ -120,13 +124,6 @@ class ExperimentRun(pytest.Item):
                     f"{exp['with']!r} in cell {self.cell}) breaks the notebook:\n"
                     f"{re.sub(ANSI, '', str(exc))[-3000:]}") from None
 
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, AssertionError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-    def reportinfo(self):
-        return self.path, None, f"{self.path.name}: {self.name}"
 
 
 class BaselineFile(pytest.File):

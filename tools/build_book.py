@@ -58,10 +58,11 @@ def build(edition, output=None):
                               doctrees=out / "_build" / ".doctrees-zh")
 
 
-def build_all(output=None):
-    """Both editions at once: the Chinese one in a second process, its log
-    printed after the English one's. Returns {edition: exit status}."""
-    cmd = [sys.executable, __file__, "--edition", "zh"]
+def both_at_once(script, build, output=None):
+    """Build both editions at once: the Chinese one by `script --edition zh` in a
+    second process, its log printed after the English one's; the English one
+    by `build("en", output)` here. Returns {edition: exit status}."""
+    cmd = [sys.executable, str(script), "--edition", "zh"]
     if output:
         cmd += ["--output", str(output)]
     chinese = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
@@ -71,6 +72,11 @@ def build_all(output=None):
     print(log, end="")
     status["zh"] = chinese.returncode
     return status
+
+
+def build_all(output=None):
+    """Both editions at once. Returns {edition: exit status}."""
+    return both_at_once(__file__, build, output)
 
 
 def bundle(site):

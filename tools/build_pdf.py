@@ -27,7 +27,7 @@ from pathlib import Path
 
 import translations
 from bookinfo import load_yaml
-from build_book import EDITIONS, PDFS, html_dir
+from build_book import EDITIONS, PDFS, both_at_once, html_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = {"en": "en", "zh": translations.LANGUAGE}
@@ -99,16 +99,7 @@ def build(edition, output=None):
 
 def build_all(output=None):
     """Both editions at once, the Chinese one in a second process."""
-    cmd = [sys.executable, __file__, "--edition", "zh"]
-    if output:
-        cmd += ["--output", str(output)]
-    chinese = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    status = {"en": build("en", output)}
-    log, _ = chinese.communicate()
-    print(log, end="")
-    status["zh"] = chinese.returncode
-    return status
+    return both_at_once(__file__, build, output)
 
 
 def main(argv=None):

@@ -37,6 +37,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -195,9 +196,14 @@ class Recorder:
     def __init__(self):
         self.errors = []
         self.external = []
+        self.open = {}  # requests in flight -> their URL
+        self.last = time.monotonic()  # when a request last started or ended
 
     def attach(self, page):
         page.route("**/*", self._route)
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
         page.on("pageerror", lambda exc: self.errors.append(f"JS error: {exc}"))
         page.on("console", self._console)
         page.on("requestfailed", lambda req: self.errors.append(
@@ -209,6 +215,14 @@ class Recorder:
         if msg.type == "error" and not any(
                 re.search(pattern, msg.text) for pattern in ALLOWED_CONSOLE_ERRORS):
             self.errors.append(f"console error: {msg.text}")
+
+    def _started(self, request):
+        self.open[request] = request.url
+        self.last = time.monotonic()
+
+    def _ended(self, request):
+        self.open.pop(request, None)
+        self.last = time.monotonic()
 
     def _route(self, route):
         url = route.request.url
@@ -234,10 +248,11 @@ MATHJAX_DONE = """async () => {
 }"""
 
 
-def settle(page, network_idle=False):
+def settle(page, recorder=None):
     """Wait until the page loaded and MathJax (where the page uses it) typeset;
-    with network_idle, also until no request was made for half a second. A page
-    that navigates on load (index.html redirects to the intro) is followed."""
+    with the page's recorder, also until no request was open for half a second
+    (see quiet). A page that navigates on load (index.html redirects to the
+    intro) is followed."""
     from playwright.sync_api import Error
 
     for _ in range(3):
@@ -248,8 +263,22 @@ def settle(page, network_idle=False):
         except Error as exc:
             if "context was destroyed" not in str(exc):
                 raise
-    if network_idle:
-        page.wait_for_load_state("networkidle")
+    if recorder is not None:
+        quiet(page, recorder)
+
+
+def quiet(page, recorder, quiet_s=0.5, limit_s=20.0):
+    """Wait until no request of the page was open for `quiet_s`. A request still
+    open after `limit_s` is recorded as a problem, with its URL, and the test
+    goes on. (Chromium's own "networkidle" wait only times out, without saying
+    which request it waited for; it did so on a CI machine.)"""
+    start = time.monotonic()
+    while recorder.open or time.monotonic() - recorder.last < quiet_s:
+        if time.monotonic() - start > limit_s:
+            recorder.errors.append(f"requests still open after {limit_s:.0f} s: "
+                                   + ", ".join(sorted(recorder.open.values())))
+            return
+        page.wait_for_timeout(100)  # Playwright delivers the page's events here
 
 
 def new_context(browser, **context_options):

@@ -214,7 +214,7 @@ def experiments(nb):
     An invitation in the prose ("set `label_smoothing=0.0` and rerun") is declared
     on the code cell it edits, in the cell metadata `experiments`: a list of
     {"name": ..., "replace": <text in the cell>, "with": <its replacement>}.
-    notebook_plugin.py applies each edit and runs the notebook to the end."""
+    notebook_plugin.py applies each edit and re-runs the notebook from there."""
     return [(i, exp) for i, cell in enumerate(nb["cells"])
             for exp in cell.get("metadata", {}).get(EXPERIMENTS, [])]
 

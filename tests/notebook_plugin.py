@@ -14,15 +14,18 @@ tests/conftest.py is never loaded.
   (`built_book` or `site`, tests/conftest.py); the fast tier deselects them with
   `-m "not slow"`.
 - Experiments: each edit the text invites a reader to make (declared in cell
-  metadata, nbrules.experiments) is one more `slow` test that applies it and runs
-  the notebook to the end (ExperimentRun).
-- Order, for `--dist loadfile` (a notebook's cells and its baseline run stay on
-  one worker, in order; each test file is one unit): the longest chains first
-  (the built book, then notebooks by their last measured time), short tests fill
-  the gaps.
+  metadata, nbrules.experiments) is one more `slow` test that applies it and
+  re-runs the notebook from the edited cell to the end, in nbval's kernel
+  (ExperimentRun).
+- Order and units, for `--dist loadfile` (see _unit): a notebook's cells and
+  its experiments stay on one worker, in order, and so does each test file; a
+  notebook's baseline run is a unit of its own, which the other worker may take.
+  Units that use the built book alternate with notebook runs, longest first;
+  short tests fill the gaps (pytest_collection_modifyitems).
 - The test summary lists every nbval marker in the chapters, with its reason.
 """
 
+import itertools
 import json
 import os
 import platform
@@ -43,6 +46,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # non-Intel or older CPU may get); it overrides MKL_ENABLE_INSTRUCTIONS.
 BASELINE_ISA = {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41",
                 "MKL_CBWR": "COMPATIBLE"}
+
+
+BASELINE_NAME = "outputs on the baseline x86-64 ISA"  # test names (see _unit)
+EXPERIMENT_PREFIX = "experiment: "
 
 
 class NotebookCheck(pytest.Item):
@@ -93,58 +100,109 @@ ANSI = r"\x1b\[[0-9;]*m"  # colours in a kernel's traceback
 
 class ExperimentRun(NotebookCheck):
     """An experiment the text invites ("set X and rerun") works: the edit declared
-    in the cell's metadata (nbrules.experiments) is applied, and the whole
-    notebook runs to the end in a fresh kernel without an error, its own asserts
-    included. Outputs are not compared: the experiment is meant to change them."""
+    in the cell's metadata (nbrules.experiments) is applied, and the notebook is
+    re-run from that cell to the end without an error, its own asserts included,
+    as a reader does who edits a cell and re-runs from there. It runs in nbval's
+    kernel, after nbval's last cell, so the cells before the edit are not run
+    again. A later experiment first re-runs, unedited, the cells that an earlier
+    one left edited state from. Outputs are not compared: the experiment is
+    meant to change them."""
 
     def __init__(self, *, cell, experiment, **kwargs):
         super().__init__(**kwargs)
         self.cell, self.experiment = cell, experiment
 
     def runtest(self):
-        import tempfile
-
-        import nbclient
         import nbformat
 
-        nb = nbformat.read(self.path, as_version=4)  # sources as strings
-        cell, exp = nb.cells[self.cell], self.experiment
-        assert cell.source.count(exp["replace"]) == 1, (
+        kernel = getattr(self.parent, "kernel", None)
+        if kernel is None or not kernel.is_alive():
+            raise AssertionError("nbval's kernel for this notebook is not running")
+        cells = nbformat.read(self.path, as_version=4).cells
+        exp = self.experiment
+        assert cells[self.cell].source.count(exp["replace"]) == 1, (
             f"cell {self.cell} no longer holds {exp['replace']!r} once")
-        cell.source = cell.source.replace(exp["replace"], exp["with"])
-        with tempfile.TemporaryDirectory() as folder:
-            client = nbclient.NotebookClient(
-                nb, timeout=300, kernel_name="python3",
-                resources={"metadata": {"path": folder}})
-            try:
-                client.execute()
-            except nbclient.exceptions.CellExecutionError as exc:
+        edited = {self.cell: cells[self.cell].source.replace(exp["replace"],
+                                                             exp["with"])}
+        code = [i for i, c in enumerate(cells) if c.cell_type == "code"]
+        ran = all(self._cell_id(n) in RAN for n in range(len(code)))
+        # nbval's cells deselected (`-k experiment`): run the cells before the edit.
+        start = 0 if not ran else min(getattr(self.parent, "edited_from", self.cell),
+                                      self.cell)
+        self.parent.edited_from = self.cell
+        for i in range(start, len(cells)):
+            if cells[i].cell_type != "code":
+                continue
+            error = _run(kernel, edited.get(i, cells[i].source))
+            if error:
+                where = "the edited run" if i >= self.cell else "restoring"
                 raise AssertionError(
                     f"experiment {exp['name']!r} ({exp['replace']!r} -> "
-                    f"{exp['with']!r} in cell {self.cell}) breaks the notebook:\n"
-                    f"{re.sub(ANSI, '', str(exc))[-3000:]}") from None
+                    f"{exp['with']!r} in cell {self.cell}) breaks the notebook "
+                    f"at cell {i} ({where}):\n{error[-3000:]}")
 
+
+    def _cell_id(self, n):
+        return f"{self.nodeid.split('::')[0]}::Cell {n}"  # nbval's name of code cell n
+
+
+RAN = set()  # nodeids of the tests that ran in this process
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        RAN.add(report.nodeid)
+
+
+def _run(kernel, source, timeout=300):
+    """Run `source` in nbval's kernel; return the error's traceback, or ''."""
+    reply = kernel.kc.execute_interactive(source, store_history=False,
+                                          timeout=timeout,
+                                          output_hook=lambda msg: None)
+    content = reply["content"]
+    if content["status"] == "ok":
+        return ""
+    return re.sub(ANSI, "", "\n".join(content.get("traceback", []))
+                  or f"{content.get('ename')}: {content.get('evalue')}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collect_file(file_path, parent):
+    """With nbval on, a notebook also gets its baseline run (BaselineFile), and
+    nbval's collector yields the notebook's experiments after its cells, so that
+    they run in its kernel (ExperimentRun)."""
+    collectors = yield
+    if file_path.suffix == ".ipynb" and parent.config.getoption("nbval", False):
+        for collector in collectors:
+            if type(collector).__name__ == "IPyNbFile":
+                collector.collect = _with_experiments(collector)
+        collectors.append(BaselineFile.from_parent(parent, path=file_path))
+    return collectors
+
+
+def _with_experiments(collector):
+    from bookinfo import load_notebook
+    from nbrules import experiments
+
+    cells = collector.collect
+
+    def collect():
+        yield from cells()
+        for cell, exp in experiments(load_notebook(collector.path)):
+            item = ExperimentRun.from_parent(
+                collector, name=EXPERIMENT_PREFIX + exp["name"], cell=cell,
+                experiment=exp)
+            item.add_marker(pytest.mark.slow)
+            yield item
+
+    return collect
 
 
 class BaselineFile(pytest.File):
     def collect(self):
-        from bookinfo import load_notebook
-        from nbrules import experiments
-
-        item = BaselineRun.from_parent(self, name="outputs on the baseline x86-64 ISA")
+        item = BaselineRun.from_parent(self, name=BASELINE_NAME)
         item.add_marker(pytest.mark.slow)
         yield item
-        for cell, exp in experiments(load_notebook(self.path)):
-            item = ExperimentRun.from_parent(self, name=f"experiment: {exp['name']}",
-                                             cell=cell, experiment=exp)
-            item.add_marker(pytest.mark.slow)
-            yield item
-
-
-def pytest_collect_file(file_path, parent):
-    if file_path.suffix == ".ipynb" and parent.config.getoption("nbval", False):
-        return BaselineFile.from_parent(parent, path=file_path)
-    return None
 
 
 def _notebook_of(item):
@@ -162,21 +220,60 @@ def _notebook_seconds():
     return {name.removesuffix(".ipynb"): row["seconds"] for name, row in rows.items()}
 
 
+def _unit(nodeid):
+    """The work unit a test runs in: a notebook's nbval cells share one kernel and
+    a test file its module fixtures, so each is one unit, as with `--dist
+    loadfile`; but a notebook's baseline run and each of its experiments (a whole
+    notebook run each) is a unit of its own, so that both workers share them."""
+    path, _, name = nodeid.partition("::")
+    return nodeid if path.endswith(".ipynb") and name == BASELINE_NAME else path
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook, called by the controller
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, with the work units of _unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class NotebookUnits(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            return _unit(nodeid)
+
+    return NotebookUnits(config, log)
+
+
+def _expected_seconds(item, seconds):
+    """A unit's expected run time, from its notebook's last measured time: the
+    baseline instruction set runs about twice as long."""
+    scale = 2.0 if isinstance(item, BaselineRun) else 1.0
+    return scale * seconds.get(_notebook_of(item), 0.0)
+
+
 def pytest_collection_modifyitems(config, items):
+    """Order the work units (see _unit): those that use the built book (mostly
+    waiting on a browser or a build) alternate with notebook runs (one core
+    each), longest first, so that a worker waiting on Chromium leaves its core
+    to a notebook; short test files fill the gaps at the end."""
     seconds = _notebook_seconds()
-    ranks = {}
-    for item in items:
-        notebook = _notebook_of(item)
-        if {"built_book", "site"} & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.slow)
-            ranks[item] = (0, 0.0)
-        elif notebook:
-            ranks[item] = (1, -seconds.get(notebook, 0.0))
+    units = {}
+    for item in items:  # a unit's items keep their order (a notebook's cells)
+        units.setdefault(_unit(item.nodeid), []).append(item)
+    book, notebooks, rest = [], [], []
+    for unit, members in units.items():
+        if any({"built_book", "site"} & set(getattr(i, "fixturenames", ()))
+               for i in members):
+            for i in members:
+                i.add_marker(pytest.mark.slow)
+            book.append(unit)
+        elif _notebook_of(members[0]):
+            notebooks.append(unit)
         else:
-            ranks[item] = (2, 0.0)
-    # Stable: collection order within a rank, so a notebook's cells stay in order
-    # and its baseline run follows them.
-    items.sort(key=ranks.__getitem__)
+            rest.append(unit)
+    notebooks.sort(key=lambda unit: -_expected_seconds(units[unit][0], seconds))
+    order = [unit for pair in itertools.zip_longest(book, notebooks)
+             for unit in pair if unit is not None] + rest
+    items[:] = [item for unit in order for item in units[unit]]
 
 
 def pytest_terminal_summary(terminalreporter):

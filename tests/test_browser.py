@@ -52,7 +52,7 @@ MATH_REPORT = """() => {
 
 # A phone's viewport (an iPhone 12-15), and what a reader scrolls sideways to see.
 PHONE = {"width": 390, "height": 844}
-TABS = 1  # pages loading at once (with more, networkidle timed out in Chromium)
+TABS = 4  # pages loading at once
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
 # Header rows above the article that a reader sees (the article's own header,
 # with the sidebar toggle, search and the other buttons, is not counted).
@@ -76,19 +76,18 @@ def visits(edition, browser, server, pytestconfig):
     results = {}
     context = new_context(browser)
     try:
-        # One context for the edition; each page in a fresh tab with its own
-        # recorder. (Several tabs at once let the waits overlap, but a
-        # background tab's networkidle timed out in Chromium: TABS stays 1.)
+        # One context for the edition; each page in a new tab with its own
+        # recorder, TABS pages loading at once, each waited until its requests
+        # ended (late ones count too; conftest.quiet, not Chromium's networkidle).
         paths = book_pages()
         for start in range(0, len(paths), TABS):
-            tabs = {path: start_page(context, server, path)
-                    for path in paths[start:start + TABS]}
-            for page, _ in tabs.values():
-                settle(page)
-            for path, (page, recorder) in tabs.items():
-                page.wait_for_load_state("networkidle")  # late requests count too
-                shot = shots / f"{path[:-len('.html')].replace('/', '_')}.png"
+            tabs = [(path, *start_page(context, server, path))
+                    for path in paths[start:start + TABS]]
+            for _, page, recorder in tabs:
+                settle(page, recorder)
+            for path, page, recorder in tabs:
                 page.bring_to_front()
+                shot = shots / f"{path[:-len('.html')].replace('/', '_')}.png"
                 page.screenshot(path=str(shot),
                                 full_page=pytestconfig.getoption("full_screenshots"))
                 results[path] = {"problems": recorder.problems(),

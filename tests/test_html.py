@@ -9,6 +9,7 @@ The build is the `built_book` fixture (tests/conftest.py); tests/test_browser.py
 opens the same pages in Chromium.
 """
 
+import functools
 import importlib.util
 import json
 import re
@@ -43,7 +44,13 @@ LINK_RELS_FETCHED = {"stylesheet", "preload", "prefetch", "icon", "modulepreload
 
 
 def soup(path):
-    return BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+    """The parsed page, parsed once per test session (no test changes a soup)."""
+    return _parsed(Path(path).resolve())
+
+
+@functools.cache
+def _parsed(path):
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +216,7 @@ def test_chapter_pages_are_light(html_dir):
     rows, problems = [], []
     for docname in toc_chapters():
         page = html_dir / f"{docname}.html"
-        html_bytes, images, missing = page_weight(html_dir, page)
+        html_bytes, images, missing = page_weight(html_dir, page, soup(page))
         total = html_bytes + sum(images.values())
         rows.append(f"{docname}: {html_bytes:,} B HTML + {len(images)} images "
                     f"{sum(images.values()):,} B = {total:,} B")
@@ -257,6 +264,12 @@ def test_api_index_links_to_sections_that_mention_the_api(html_dir, pages):
     rows = index.select("table.mbm-api-index tbody tr")
     assert rows, "the API index is empty"
     problems, linked = [], set()
+
+    @functools.cache
+    def section_text(target, fragment):  # None: no such section
+        section = pages[target].find(id=fragment)
+        return None if section is None else section.get_text(" ")
+
     for row in rows:
         api = row.find("td").get_text(strip=True)
         hrefs = [a["href"] for a in row.find_all("a", href=True)]
@@ -269,11 +282,11 @@ def test_api_index_links_to_sections_that_mention_the_api(html_dir, pages):
                 problems.append(f"{api}: {href} does not exist")
                 continue
             linked.add(target)
-            section = pages[target].find(id=url.fragment)
+            text = section_text(target, url.fragment)
             short = api.rsplit(".", 1)[-1]
-            if section is None:
+            if text is None:
                 problems.append(f"{api}: no section #{url.fragment} in {target}")
-            elif short not in section.get_text(" "):
+            elif short not in text:
                 problems.append(f"{api}: {short!r} not in {target}#{url.fragment}")
     unlisted = [d for d in toc_chapters() if f"{d}.html" not in linked]
     if unlisted:

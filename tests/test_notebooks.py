@@ -8,12 +8,14 @@ that fires on unrelated changes hides what broke.
 """
 
 import copy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import nbrules
-from bookinfo import chapter_paths, colab_url, load_notebook
+from bookinfo import ROOT, chapter_paths, colab_url, load_notebook
 from nbrules import RULES, SOLUTION_TITLE
 from sync import BADGE
 
@@ -188,3 +190,34 @@ def test_only_the_broken_rule_fires(name, mutate):
              if (problems := rule(copy.deepcopy(nb), PATH))}
     assert list(fired) == [name], f"expected only {name} to fire, got {fired}"
     assert getattr(nbrules, name) in RULES
+
+
+@pytest.mark.slow  # runs two kernels
+def test_a_breaking_experiment_fails_and_names_itself(tmp_path):
+    """The plugin's experiment runs (tests/notebook_plugin.py) can fail: of two
+    edits to a tiny executed notebook, the one that breaks its assert fails, with
+    its name and the error; the other passes, and so do nbval's cells. With the
+    cells deselected (`-k experiment`) the experiment runs them itself."""
+    import nbclient
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("n = 2", metadata={nbrules.EXPERIMENTS: [
+            {"name": "still fine", "replace": "n = 2", "with": "n = 5"},
+            {"name": "too small", "replace": "n = 2", "with": "n = 0"}]}),
+        nbformat.v4.new_code_cell("total = n + 1\nassert total > 2\nprint(total)")])
+    nbclient.NotebookClient(nb, kernel_name="python3").execute()
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    for select in ("not baseline", "small or fine"):  # the experiments by name
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:randomly",
+             "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
+             str(path), "-k", select],
+            cwd=ROOT, capture_output=True, text=True)
+        out = proc.stdout
+        assert proc.returncode == 1, out[-2000:]
+        assert "experiment 'too small' ('n = 2' -> 'n = 0' in cell 0)" in out, out
+        assert "AssertionError" in out and "1 failed" in out, out[-2000:]
+        passed = 3 if select == "not baseline" else 1  # the cells, the other one
+        assert f"{passed} passed" in out, out[-2000:]

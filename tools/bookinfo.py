@@ -159,8 +159,9 @@ def built_pages(html_dir):
     return sorted([*html_dir.glob("*.html"), *html_dir.glob("book/*.html")])
 
 
-def page_weight(html_dir, page):
-    """(html bytes, {image path: bytes}, [missing refs]) of one built page.
+def page_weight(html_dir, page, soup=None):
+    """(html bytes, {image path: bytes}, [missing refs]) of one built page
+    (`soup`: the page already parsed with BeautifulSoup, if the caller has it).
 
     Images are what the page displays: <img src>, <source srcset>, <object data>,
     <embed src> and <image href> in inline SVG. Shared assets (theme CSS and JS,
@@ -169,7 +170,8 @@ def page_weight(html_dir, page):
     from bs4 import BeautifulSoup
 
     html_dir, page = Path(html_dir), Path(page)
-    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    if soup is None:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     refs = [tag["src"] for tag in soup.find_all(["img", "embed"], src=True)]
     refs += [tag["data"] for tag in soup.find_all("object", data=True)]
     refs += [part.split()[0] for tag in soup.find_all("source", srcset=True)

@@ -243,6 +243,56 @@ def rule_experiments(nb, path):
     return problems
 
 
+WRONG_ANSWERS = "wrong_answers"  # cell metadata: what an exercise checker refuses
+CHECKER_DEF = re.compile(r"^def (check_\w+)\(", re.M)
+
+
+def wrong_answers(nb):
+    """(cell index, {'name', 'call'}) for every declared wrong answer.
+
+    An exercise checker (a `check_...` function that a solution cell calls) must
+    refuse a wrong answer, not only accept the right one: a loosened tolerance
+    would let every answer through. The cell that defines it declares, in the
+    cell metadata `wrong_answers`, calls with a plausible mistake, e.g.
+    {"name": "forgot the bias", "call": "check_exercise_2(lambda i, o, k, "
+    "bias=True: i * o * k * k)"}. notebook_plugin.py runs each after the
+    notebook's last cell and expects the checker's AssertionError."""
+    return [(i, answer) for i, cell in enumerate(nb["cells"])
+            for answer in cell.get("metadata", {}).get(WRONG_ANSWERS, [])]
+
+
+def rule_wrong_answers(nb, path):
+    """Every checker that a solution calls declares a wrong answer on the cell
+    that defines it; each declared call is well formed and calls a checker
+    defined in that cell."""
+    problems, names, refused = [], set(), set()
+    for i, answer in wrong_answers(nb):
+        where = f"cell {i}: wrong answer {answer.get('name')!r}"
+        if (not isinstance(answer, dict) or set(answer) != {"name", "call"}
+                or not all(isinstance(v, str) and v for v in answer.values())):
+            problems.append(f"{where}: must be {{'name', 'call'}}, non-empty strings")
+            continue
+        defined = CHECKER_DEF.findall(cell_source(nb["cells"][i]))
+        called = re.match(r"(check_\w+)\(", answer["call"])
+        if not called or called.group(1) not in defined:
+            problems.append(f"{where}: calls none of the checkers defined in the "
+                            f"cell ({', '.join(defined) or 'none'})")
+        else:
+            refused.add(called.group(1))
+        if answer["name"] in names:
+            problems.append(f"{where}: the name is used twice")
+        names.add(answer["name"])
+    used = {name for cell in code_cells(nb)
+            if cell_source(cell).startswith(SOLUTION_PREFIX)
+            for name in re.findall(r"\b(check_\w+)\(", cell_source(cell))}
+    defined = {name for cell in code_cells(nb)
+               for name in CHECKER_DEF.findall(cell_source(cell))}
+    problems += [f"{name}: a solution calls it, but no wrong answer is declared "
+                 f"on the cell that defines it ({WRONG_ANSWERS!r} metadata)"
+                 for name in sorted((used & defined) - refused)]
+    return problems
+
+
 def rule_plumbing_removed(nb, path):
     """Plumbing (code that only builds a widget, a web view or a figure's layout,
     titled `# @title Plumbing: ...`) stays out of the HTML book's reading flow:
@@ -263,4 +313,4 @@ def rule_asserts(nb, path):
 RULES = [rule_title_and_badge, rule_sections, rule_kernelspec,
          rule_executed_in_order, rule_cell_length, rule_clean_outputs,
          rule_standalone, rule_nbval_markers, rule_solutions_hidden,
-         rule_plumbing_removed, rule_asserts, rule_experiments]
+         rule_plumbing_removed, rule_asserts, rule_experiments, rule_wrong_answers]

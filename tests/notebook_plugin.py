@@ -50,6 +50,7 @@ BASELINE_ISA = {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41",
 
 BASELINE_NAME = "outputs on the baseline x86-64 ISA"  # test names (see _unit)
 EXPERIMENT_PREFIX = "experiment: "
+WRONG_PREFIX = "refuses: "
 
 
 class NotebookCheck(pytest.Item):
@@ -98,7 +99,53 @@ class BaselineRun(NotebookCheck):
 ANSI = r"\x1b\[[0-9;]*m"  # colours in a kernel's traceback
 
 
-class ExperimentRun(NotebookCheck):
+class InKernelCheck(NotebookCheck):
+    """A check that runs in nbval's kernel for its notebook, after nbval's last
+    cell (it is collected after them, under nbval's own collector)."""
+
+    def kernel_after_the_notebook(self):
+        """nbval's kernel, in the state of a full run of the notebook. Where
+        nbval's cells did not all run in this process (deselected with `-k`),
+        the notebook is run here first, once per kernel."""
+        import nbformat
+
+        kernel = getattr(self.parent, "kernel", None)
+        if kernel is None or not kernel.is_alive():
+            raise AssertionError("nbval's kernel for this notebook is not running")
+        cells = nbformat.read(self.path, as_version=4).cells
+        file_id = self.nodeid.split("::")[0]
+        codes = sum(c.cell_type == "code" for c in cells)
+        if not (getattr(self.parent, "ran_all", False)
+                or all(f"{file_id}::Cell {n}" in RAN for n in range(codes))):
+            for i, cell in enumerate(cells):
+                if cell.cell_type == "code" and (error := _run(kernel, cell.source)):
+                    raise AssertionError(f"the notebook fails at cell {i}:\n"
+                                         f"{error[-3000:]}")
+        self.parent.ran_all = True
+        return kernel, cells
+
+
+class WrongAnswer(InKernelCheck):
+    """An exercise checker refuses a wrong answer: the call declared on the
+    checker's cell (nbrules.wrong_answers) raises the checker's AssertionError."""
+
+    def __init__(self, *, cell, answer, **kwargs):
+        super().__init__(**kwargs)
+        self.cell, self.answer = cell, answer
+
+    def runtest(self):
+        kernel, _ = self.kernel_after_the_notebook()
+        content = _execute(kernel, self.answer["call"])
+        call = f"{self.answer['call']} (cell {self.cell})"
+        if content["status"] == "ok":
+            raise AssertionError(f"the checker accepted a wrong answer: {call}")
+        if content.get("ename") != "AssertionError":
+            raise AssertionError(
+                f"the checker crashed instead of refusing {call}: "
+                f"{content.get('ename')}: {content.get('evalue')}")
+
+
+class ExperimentRun(InKernelCheck):
     """An experiment the text invites ("set X and rerun") works: the edit declared
     in the cell's metadata (nbrules.experiments) is applied, and the notebook is
     re-run from that cell to the end without an error, its own asserts included,
@@ -113,22 +160,13 @@ class ExperimentRun(NotebookCheck):
         self.cell, self.experiment = cell, experiment
 
     def runtest(self):
-        import nbformat
-
-        kernel = getattr(self.parent, "kernel", None)
-        if kernel is None or not kernel.is_alive():
-            raise AssertionError("nbval's kernel for this notebook is not running")
-        cells = nbformat.read(self.path, as_version=4).cells
+        kernel, cells = self.kernel_after_the_notebook()
         exp = self.experiment
         assert cells[self.cell].source.count(exp["replace"]) == 1, (
             f"cell {self.cell} no longer holds {exp['replace']!r} once")
         edited = {self.cell: cells[self.cell].source.replace(exp["replace"],
                                                              exp["with"])}
-        code = [i for i, c in enumerate(cells) if c.cell_type == "code"]
-        ran = all(self._cell_id(n) in RAN for n in range(len(code)))
-        # nbval's cells deselected (`-k experiment`): run the cells before the edit.
-        start = 0 if not ran else min(getattr(self.parent, "edited_from", self.cell),
-                                      self.cell)
+        start = min(getattr(self.parent, "edited_from", self.cell), self.cell)
         self.parent.edited_from = self.cell
         for i in range(start, len(cells)):
             if cells[i].cell_type != "code":
@@ -142,10 +180,6 @@ class ExperimentRun(NotebookCheck):
                     f"at cell {i} ({where}):\n{error[-3000:]}")
 
 
-    def _cell_id(self, n):
-        return f"{self.nodeid.split('::')[0]}::Cell {n}"  # nbval's name of code cell n
-
-
 RAN = set()  # nodeids of the tests that ran in this process
 
 
@@ -154,12 +188,17 @@ def pytest_runtest_logreport(report):
         RAN.add(report.nodeid)
 
 
+def _execute(kernel, source, timeout=300):
+    """Run `source` in nbval's kernel; return the reply's content (its status,
+    and for an error its ename, evalue and traceback)."""
+    return kernel.kc.execute_interactive(source, store_history=False,
+                                         timeout=timeout,
+                                         output_hook=lambda msg: None)["content"]
+
+
 def _run(kernel, source, timeout=300):
     """Run `source` in nbval's kernel; return the error's traceback, or ''."""
-    reply = kernel.kc.execute_interactive(source, store_history=False,
-                                          timeout=timeout,
-                                          output_hook=lambda msg: None)
-    content = reply["content"]
+    content = _execute(kernel, source, timeout)
     if content["status"] == "ok":
         return ""
     return re.sub(ANSI, "", "\n".join(content.get("traceback", []))
@@ -182,13 +221,17 @@ def pytest_collect_file(file_path, parent):
 
 def _with_experiments(collector):
     from bookinfo import load_notebook
-    from nbrules import experiments
+    from nbrules import experiments, wrong_answers
 
     cells = collector.collect
 
     def collect():
         yield from cells()
-        for cell, exp in experiments(load_notebook(collector.path)):
+        nb = load_notebook(collector.path)
+        for cell, answer in wrong_answers(nb):  # before the experiments' edits
+            yield WrongAnswer.from_parent(collector, name=WRONG_PREFIX + answer["name"],
+                                          cell=cell, answer=answer)
+        for cell, exp in experiments(nb):
             item = ExperimentRun.from_parent(
                 collector, name=EXPERIMENT_PREFIX + exp["name"], cell=cell,
                 experiment=exp)

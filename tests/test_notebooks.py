@@ -67,10 +67,12 @@ def good_notebook():
              tags=["remove-cell"]),                                          # 7
         md("## Summary\n\n- checks run"),                                    # 8
         md("## Exercises"),                                                  # 9
-        code(f"{SOLUTION_TITLE}\nanswer = 2\nassert answer == 2", 5,
+        code("def check_answer(a):\n    assert a == 2, 'not 2'", 5,
+             wrong_answers=[{"name": "three", "call": "check_answer(3)"}]),  # 10
+        code(f"{SOLUTION_TITLE}\nanswer = 2\ncheck_answer(answer)", 6,
              tags=["hide-cell"],
-             jupyter={"source_hidden": True, "outputs_hidden": True}),       # 10
-        md("## Further reading\n\nNext: [8. More](08_more.ipynb)"),          # 11
+             jupyter={"source_hidden": True, "outputs_hidden": True}),       # 11
+        md("## Further reading\n\nNext: [8. More](08_more.ipynb)"),          # 12
     ]
     return {"cells": cells, "metadata": {"kernelspec": {"name": "python3"}},
             "nbformat": 4, "nbformat_minor": 5}
@@ -94,7 +96,7 @@ def add_output(index, text):
     return mutate
 
 
-SOLUTION = 10
+SOLUTION, CHECKER = 11, 10
 CASES = {
     "rule_title_and_badge": [
         set_source(0, "# Example\n\n" + BADGE.format(url=colab_url("book/07_example"))),
@@ -165,6 +167,15 @@ CASES = {
             {"name": "same", "replace": "ones(2)", "with": "ones(3)"},
             {"name": "same", "replace": "numel", "with": "nelement"}]),
     ],
+    "rule_wrong_answers": [
+        set_metadata(CHECKER, wrong_answers=[]),
+        set_metadata(CHECKER, wrong_answers=[{"name": "other",
+                                              "call": "check_other(3)"}]),
+        set_metadata(CHECKER, wrong_answers=[{"name": "no call"}]),
+        set_metadata(CHECKER, wrong_answers=[
+            {"name": "same", "call": "check_answer(3)"},
+            {"name": "same", "call": "check_answer(4)"}]),
+    ],
 }
 
 
@@ -192,12 +203,13 @@ def test_only_the_broken_rule_fires(name, mutate):
     assert getattr(nbrules, name) in RULES
 
 
-@pytest.mark.slow  # runs two kernels
-def test_a_breaking_experiment_fails_and_names_itself(tmp_path):
-    """The plugin's experiment runs (tests/notebook_plugin.py) can fail: of two
-    edits to a tiny executed notebook, the one that breaks its assert fails, with
-    its name and the error; the other passes, and so do nbval's cells. With the
-    cells deselected (`-k experiment`) the experiment runs them itself."""
+@pytest.mark.slow  # runs three kernels
+def test_in_kernel_checks_can_fail(tmp_path):
+    """The plugin's runs in nbval's kernel (tests/notebook_plugin.py) can fail:
+    in a tiny executed notebook, of two edits the one that breaks an assert
+    fails, with its name and the error; of two "wrong" answers, the one its
+    checker accepts fails. The others pass, and so do nbval's cells. With the
+    cells deselected (`-k`), the notebook is run first."""
     import nbclient
     import nbformat
 
@@ -205,19 +217,26 @@ def test_a_breaking_experiment_fails_and_names_itself(tmp_path):
         nbformat.v4.new_code_cell("n = 2", metadata={nbrules.EXPERIMENTS: [
             {"name": "still fine", "replace": "n = 2", "with": "n = 5"},
             {"name": "too small", "replace": "n = 2", "with": "n = 0"}]}),
-        nbformat.v4.new_code_cell("total = n + 1\nassert total > 2\nprint(total)")])
+        nbformat.v4.new_code_cell("total = n + 1\nassert total > 2\nprint(total)"),
+        nbformat.v4.new_code_cell(
+            "def check_total(t):\n    assert t == total, 'not the total'",
+            metadata={nbrules.WRONG_ANSWERS: [
+                {"name": "off by one", "call": "check_total(4)"},
+                {"name": "the answer itself", "call": "check_total(3)"}]})])
     nbclient.NotebookClient(nb, kernel_name="python3").execute()
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nb, path)
-    for select in ("not baseline", "small or fine"):  # the experiments by name
+    # (the -k words avoid the test's own name, which the tmp folder carries)
+    for select, passed in (("not baseline", 5), ("small or fine or one or itself", 2)):
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:randomly",
+            [sys.executable, "-m", "pytest", "-n", "0", "-q",
              "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
              str(path), "-k", select],
             cwd=ROOT, capture_output=True, text=True)
         out = proc.stdout
         assert proc.returncode == 1, out[-2000:]
         assert "experiment 'too small' ('n = 2' -> 'n = 0' in cell 0)" in out, out
-        assert "AssertionError" in out and "1 failed" in out, out[-2000:]
-        passed = 3 if select == "not baseline" else 1  # the cells, the other one
-        assert f"{passed} passed" in out, out[-2000:]
+        assert "AssertionError" in out, out[-2000:]
+        assert ("the checker accepted a wrong answer: check_total(3) (cell 2)"
+                in out), out[-2000:]
+        assert f"2 failed, {passed} passed" in out, out[-2000:]

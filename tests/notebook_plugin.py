@@ -17,6 +17,9 @@ tests/conftest.py is never loaded.
   metadata, nbrules.experiments) is one more `slow` test that applies it and
   re-runs the notebook from the edited cell to the end, in nbval's kernel
   (ExperimentRun).
+- Wrong answers: each exercise checker's declared wrong answer (cell metadata,
+  nbrules.wrong_answers) is one more test, run in nbval's kernel after the last
+  cell, that expects the checker to refuse it (WrongAnswer).
 - Order and units, for `--dist loadfile` (see _unit): a notebook's cells and
   its experiments stay on one worker, in order, and so does each test file; a
   notebook's baseline run is a unit of its own, which the other worker may take.

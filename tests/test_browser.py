@@ -1,7 +1,8 @@
 """The HTML book as readers get it, in a real browser.
 
 Serves the built book on 127.0.0.1 and opens every page in headless Chromium
-(Debian's `chromium` package) through Playwright (fixtures in tests/conftest.py).
+(Debian's `chromium` package) through Playwright (fixtures in tests/conftest.py,
+helpers in tests/browsing.py).
 A page fails on a JavaScript error, a console error, a failed request or an HTTP
 error, and on ANY request to a host other than 127.0.0.1 (blocked and recorded):
 the book must read offline. Then what only a browser can show: formulas typeset
@@ -21,7 +22,7 @@ import re
 import pytest
 
 from bookinfo import SCREENSHOTS, toc_chapters, toc_files
-from conftest import browser_skip_reason, new_context, settle, start_page
+from browsing import browser_skip_reason, new_context, settle, start_page
 
 # edition -> (a word to search for, a page the results must include)
 SEARCH = {"en": ("backpropagation", "glossary.html"),  # the glossary defines it
@@ -78,7 +79,7 @@ def visits(edition, browser, server, pytestconfig):
     try:
         # One context for the edition; each page in a new tab with its own
         # recorder, TABS pages loading at once, each waited until its requests
-        # ended (late ones count too; conftest.quiet, not Chromium's networkidle).
+        # ended (late ones count too; browsing.quiet, not Chromium's networkidle).
         paths = book_pages()
         for start in range(0, len(paths), TABS):
             tabs = [(path, *start_page(context, server, path))

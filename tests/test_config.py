@@ -92,3 +92,13 @@ def test_readme_and_ci_install_from_the_lock():
         installs = re.findall(r"pip install[^\n`]*", text)
         assert installs and all("requirements.txt" not in i for i in installs), (
             f"{name} installs without the lock: {installs}")
+
+
+def test_the_search_backport_is_still_needed():
+    """book/_ext/editions.py backports Sphinx 8.1's set of Latin search terms
+    (SearchChineseIndexedTerms). Under Sphinx >= 8.1 it only overrides a private
+    attribute for nothing: this test then asks to delete it."""
+    version = Version(metadata.version("sphinx"))
+    assert version < Version("8.1"), (
+        f"Sphinx {version} keeps its Latin search terms in a set: delete "
+        "SearchChineseIndexedTerms from book/_ext/editions.py, and this test")

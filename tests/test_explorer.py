@@ -31,8 +31,8 @@ import re
 
 import pytest
 
-from bookinfo import SCREENSHOTS
-from conftest import BOOK, browser_skip_reason, cell_source, load_notebook
+from bookinfo import BOOK, SCREENSHOTS, cell_source, load_notebook
+from browsing import browser_skip_reason
 
 NOTEBOOK = BOOK / "03_initialization.ipynb"
 PAGE = "book/03_initialization.html"

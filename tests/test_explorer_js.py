@@ -22,10 +22,9 @@ import subprocess
 
 import pytest
 
-from bookinfo import ROOT
-from conftest import BOOK, cell_source, load_notebook
+from bookinfo import BOOK, ROOT, cell_source, load_notebook
 
-STATIC = ROOT / "book" / "_ext" / "static"
+STATIC = BOOK / "_ext" / "static"
 SCRIPT = STATIC / "init-explorer.js"
 NODE = shutil.which("node")
 # The readout's words that are code: scheme names, activation names but "linear"

@@ -21,6 +21,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from bookinfo import (
+    BOOK,
     BUDGETS,
     ROOT,
     built_pages,
@@ -232,7 +233,7 @@ def test_chapter_pages_are_light(html_dir):
 
 
 def load_extension():
-    path = ROOT / "book" / "_ext" / "api_index.py"
+    path = BOOK / "_ext" / "api_index.py"
     spec = importlib.util.spec_from_file_location("api_index", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -298,7 +299,7 @@ def test_api_index_links_to_sections_that_mention_the_api(html_dir, pages):
 
 def test_bibliography_lists_every_reference(pages):
     text = re.sub(r"\s+", " ", pages["book/bibliography.html"].get_text(" ")).lower()
-    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    bib = (BOOK / "references.bib").read_text(encoding="utf-8")
     titles = re.findall(r"^\s*title\s*=\s*[{\"]+(.+?)[}\"]+,?\s*$", bib,
                         flags=re.M | re.I)
     assert titles, "references.bib has no titled entries"

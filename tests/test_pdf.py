@@ -19,7 +19,7 @@ import unicodedata
 
 import pytest
 
-from bookinfo import ROOT, chapter_title, load_notebook, toc_chapters
+from bookinfo import BOOK, BUILD, ROOT, chapter_title, load_notebook, toc_chapters
 from build_pdf import LANGUAGES, missing_tools, pdf_path
 from translations import read_catalog
 
@@ -63,7 +63,7 @@ def pdf(request, pdf_build):
     path = pdf_path(edition, pdf_build["output"])
     if not path.is_file():
         pytest.fail(f"the {edition} PDF was not built:\n{pdf_build['log'][-3000:]}")
-    log = (pdf_build["output"] / "_build" / "latex" / edition
+    log = (pdf_build["output"] / BUILD / "latex" / edition
            / path.with_suffix(".log").name)
     return edition, path, log.read_text(errors="replace")
 
@@ -127,7 +127,7 @@ def test_the_text_holds_every_chapter_title(pdf):
     assert not missing, f"{edition}: not in the PDF's text: {missing}"
     if edition != "en":
         assert all(re.search("[\u4e00-\u9fff]", t) for t in titles(edition))
-    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    bib = (BOOK / "references.bib").read_text(encoding="utf-8")
     cited = re.findall(r"^\s*title\s*=\s*[{\"]+(.+?)[}\"]+,?\s*$", bib, re.M | re.I)
     lost = [t for t in cited if squeeze(re.sub(r"[{}\\]", "", t))[:20] not in text]
     assert cited and not lost, f"{edition}: bibliography entries missing: {lost}"

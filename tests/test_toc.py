@@ -2,7 +2,7 @@
 missing. `toc_problems` holds the rules as a pure function of the toc entries and
 the files in book/, so that the last test can prove each rule fails when broken."""
 
-from bookinfo import CHAPTER, ROOT, toc_files
+from bookinfo import BOOK, CHAPTER, toc_files
 
 
 def toc_problems(entries, files):
@@ -29,8 +29,8 @@ def toc_problems(entries, files):
 
 
 def test_toc_and_book_agree():
-    files = sorted(p.name for p in [*(ROOT / "book").glob("*.ipynb"),
-                                    *(ROOT / "book").glob("*.md")])
+    files = sorted(p.name for p in [*BOOK.glob("*.ipynb"),
+                                    *BOOK.glob("*.md")])
     problems = toc_problems(toc_files(), files)
     assert not problems, "; ".join(problems)
 

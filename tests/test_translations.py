@@ -19,7 +19,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
 import translations
-from bookinfo import ROOT
+from bookinfo import BOOK
 
 REPAIR = ("update the catalogs with `.venv/bin/python tools/translations.py update`, "
           "translate what it lists (`... status`), remove the fuzzy marks, and check "
@@ -111,7 +111,7 @@ def glossary_terms():
     "滤波器"]); "fan-in / fan-out" | "扇入 / 扇出" gives one pair per side. Forms in
     code (`nn.Module`) are left out: code is not translated."""
     pairs = []
-    text = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    text = (BOOK / "glossary.md").read_text(encoding="utf-8")
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) != 3 or cells[0] in ("English", "---"):

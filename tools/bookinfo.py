@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"  # the chapters, pages, references and the site's code (_ext)
 BUILD = "_build"  # under the repository root, or under a build's --output
 SCREENSHOTS = ROOT / BUILD / "screenshots"  # the browser tests' pictures
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; no browser downloads

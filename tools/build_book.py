@@ -29,9 +29,9 @@ import zipfile
 from pathlib import Path
 
 import translations
+from bookinfo import BOOK, BUILD, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
+sys.path.insert(0, str(BOOK / "_ext"))
 # the names of the zip and of the PDFs, to which the pages link
 from downloads import BUNDLE, PDFS  # noqa: E402, F401 (PDFS: for build_pdf.py)
 
@@ -41,7 +41,7 @@ EDITIONS = {"en": "", "zh": "zh/"}  # edition -> folder under the English site
 
 def html_dir(output=None):
     """The site's root folder (the English edition) for an output folder."""
-    return Path(output or ROOT) / "_build" / "html"
+    return Path(output or ROOT) / BUILD / "html"
 
 
 def build(edition, output=None):
@@ -55,7 +55,7 @@ def build(edition, output=None):
         return subprocess.run(cmd, cwd=ROOT).returncode
     print(f"Building the Chinese edition into {html_dir(output) / EDITIONS['zh']}")
     return translations.build(html_dir(output) / EDITIONS["zh"],
-                              doctrees=out / "_build" / ".doctrees-zh")
+                              doctrees=out / BUILD / ".doctrees-zh")
 
 
 def both_at_once(script, build, output=None):

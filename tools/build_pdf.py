@@ -26,10 +26,9 @@ import time
 from pathlib import Path
 
 import translations
-from bookinfo import load_yaml
+from bookinfo import BUILD, ROOT, load_yaml
 from build_book import EDITIONS, PDFS, both_at_once, html_dir
 
-ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = {"en": "en", "zh": translations.LANGUAGE}
 AUTHORS = {"en": "The Module by Module authors", "zh": "Module by Module 作者"}
 TOOLS = ["xelatex", "latexmk"]
@@ -46,7 +45,7 @@ def pdf_path(edition, output=None):
 
 def latex(edition, output=None):
     """Write the edition's LaTeX; returns (exit status, its folder, .tex name)."""
-    out = Path(output or ROOT) / "_build"
+    out = Path(output or ROOT) / BUILD
     folder = out / "latex" / edition
     tex = Path(PDFS[LANGUAGES[edition]]).with_suffix(".tex").name
     title = load_yaml(ROOT / "_config.yml")["title"]  # the book's name, in both

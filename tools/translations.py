@@ -33,11 +33,12 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-ROOT = Path(__file__).resolve().parent.parent
+from bookinfo import BUILD, ROOT
+
 LANGUAGE = "zh_CN"
 CATALOGS = ROOT / "locales" / LANGUAGE / "LC_MESSAGES"
-GETTEXT = ROOT / "_build" / "gettext"
-ZH_HTML = ROOT / "_build" / "html" / "zh"
+GETTEXT = ROOT / BUILD / "gettext"
+ZH_HTML = ROOT / BUILD / "html" / "zh"
 PAGES = "book"          # page catalogs: CATALOGS/book/<page>.po
 FRAME = ["sphinx", "booktheme"]  # the page frame's catalogs, kept by hand
 

@@ -3,7 +3,8 @@
 The Chinese edition is the same Sphinx project built with ``language=zh_CN``
 (tools/translations.py); its prose comes from the gettext catalogs in
 ``locales/zh_CN/LC_MESSAGES/book/``. This extension adds what the theme stack
-lacks for a second language, with public Sphinx APIs only:
+lacks for a second language, with public Sphinx APIs except for one backport
+(the search index below):
 
 * an edition switch in every page's header that links to the same page in the
   other edition (English at the site root, Chinese under ``zh/``);
@@ -134,7 +135,12 @@ class _Terms(set):
 
 
 class SearchChineseIndexedTerms(SearchChinese):
-    """Sphinx's Chinese search, with its memory of Latin words in a set."""
+    """Sphinx's Chinese search, with its memory of Latin words in a set.
+
+    A BACKPORT: it replaces SearchChinese's `latin_terms` attribute, which is
+    not public API. Sphinx 8.1 made that attribute a set itself; Jupyter Book
+    1.x builds with Sphinx 7 (7.4.7 in requirements.lock). Delete this class,
+    and its add_search_language, once the book builds with Sphinx >= 8.1."""
 
     def init(self, options):
         super().init(options)

@@ -8,6 +8,7 @@ that fires on unrelated changes hides what broke.
 """
 
 import copy
+import json
 import re
 import statistics
 import subprocess
@@ -17,7 +18,16 @@ from pathlib import Path
 import pytest
 
 import nbrules
-from bookinfo import BOOK, ROOT, cell_source, chapter_paths, colab_url, load_notebook
+from bookinfo import (
+    ASSERT_RECORD,
+    BOOK,
+    ROOT,
+    assert_counts,
+    cell_source,
+    chapter_paths,
+    colab_url,
+    load_notebook,
+)
 from nbrules import RULES, SOLUTION_TITLE
 from sync import BADGE
 
@@ -288,3 +298,25 @@ def test_stored_seed_table_meets_the_claims():
     assert acc["kaiming_normal"] > max(0.8, acc["xavier_normal"] + 0.2)
     assert all(k < x for k, x in zip(rows["kaiming_normal"][0],
                                      rows["xavier_normal"][0]))
+
+
+def test_no_assert_went_missing():
+    """Every chapter cell holds as many asserts as tests/asserts.json records: a
+    deleted (or added) check is noticed. After removing one on purpose, record
+    the counts again and say why in the commit."""
+    record = json.loads(ASSERT_RECORD.read_text())
+    problems = []
+    for path in chapter_paths():
+        nb = load_notebook(path)
+        first_line = {c["id"]: cell_source(c).splitlines()[0] for c in nb["cells"]
+                      if c["cell_type"] == "code" and cell_source(c)}
+        now, then = assert_counts(nb), record.get(path.name, {})
+        for cell in sorted(set(now) | set(then)):
+            if now.get(cell, 0) != then.get(cell, 0):
+                problems.append(f"{path.name}, cell {cell} "
+                                f"({first_line.get(cell, 'deleted')!r}): "
+                                f"{then.get(cell, 0)} asserts recorded, "
+                                f"{now.get(cell, 0)} now")
+    assert not problems, "\n".join(problems) + (
+        "\nIf this was on purpose: .venv/bin/python tools/sync.py --record-asserts"
+        " (and say why in the commit)")

@@ -26,6 +26,9 @@ SCREENSHOTS = ROOT / BUILD / "screenshots"  # the browser tests' pictures
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; no browser downloads
 MATRIX_RESULTS = ROOT / "benchmarks" / "results" / "matrix.json"
 BENCHMARK_RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+# How many asserts each chapter cell holds (tools/sync.py --record-asserts), so
+# that a deleted check is noticed (tests/test_notebooks.py).
+ASSERT_RECORD = ROOT / "tests" / "asserts.json"
 # What readers and CI may wait for (benchmarks/run.py measures it; the README's
 # table shows it). A budget changes only in a commit of its own that says why.
 BUDGETS = {
@@ -193,3 +196,14 @@ def page_weight(html_dir, page, soup=None):
         else:
             missing.append(ref)
     return page.stat().st_size, images, missing
+
+
+def assert_counts(nb):
+    """{cell id: number of assert statements} for the code cells that hold any."""
+    counts = {}
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            n = len(re.findall(r"^\s*assert\b", cell_source(cell), re.M))
+            if n:
+                counts[cell["id"]] = n
+    return counts

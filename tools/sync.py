@@ -53,10 +53,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bookinfo import (
+    ASSERT_RECORD,
     BENCHMARK_RESULTS,
     MATRIX_RESULTS,
     ROOT,
+    assert_counts,
     cell_source,
+    chapter_paths,
     chapter_summary,
     chapter_title,
     colab_url,
@@ -563,6 +566,16 @@ def run(root=ROOT, write=False):
     return report
 
 
+def record_asserts(root=ROOT):
+    record = {path.name: assert_counts(load_notebook(path))
+              for path in chapter_paths(root)}
+    target = Path(root) / ASSERT_RECORD.relative_to(ROOT)
+    target.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    total = sum(sum(cells.values()) for cells in record.values())
+    print(f"recorded {total} asserts in {len(record)} chapters: {target}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Rewrite the book's generated parts from their single sources.")
@@ -570,7 +583,13 @@ def main(argv=None):
                         help="change nothing; print what differs; exit 1 on drift")
     parser.add_argument("--root", type=Path, default=ROOT,
                         help="repository root (default: this checkout)")
+    parser.add_argument("--record-asserts", action="store_true",
+                        help="only record how many asserts each chapter cell "
+                        f"holds, in {ASSERT_RECORD.relative_to(ROOT)} (after an "
+                        "assert was removed on purpose; say why in the commit)")
     args = parser.parse_args(argv)
+    if args.record_asserts:
+        return record_asserts(args.root)
     report = run(args.root, write=not args.check)
     if report.changes or report.problems:
         print(report.text(diffs=args.check))

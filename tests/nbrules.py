@@ -206,15 +206,31 @@ def rule_solutions_hidden(nb, path):
 
 
 EXPERIMENTS = "experiments"  # cell metadata: the edits the text invites
+KEYS = ("name", "replace", "with", "rerun")
+RERUN = ("notebook", "section")  # what the text asks the reader to rerun
+
+
+def rerun_end(nb, i, exp):
+    """The index after the last cell an experiment on cell `i` re-runs: the
+    notebook's end, or with `"rerun": "section"` the next heading of level 1
+    or 2 (a section of the chapter, `## 6. ...`)."""
+    if exp.get("rerun", "notebook") == "section":
+        for j in range(i + 1, len(nb["cells"])):
+            cell = nb["cells"][j]
+            if cell["cell_type"] == "markdown" and re.match(r"##? ", cell_source(cell)):
+                return j
+    return len(nb["cells"])
 
 
 def experiments(nb):
-    """(cell index, {'name', 'replace', 'with'}) for every declared experiment.
+    """(cell index, {'name', 'replace', 'with'[, 'rerun']}) for every declared
+    experiment.
 
     An invitation in the prose ("set `label_smoothing=0.0` and rerun") is declared
     on the code cell it edits, in the cell metadata `experiments`: a list of
-    {"name": ..., "replace": <text in the cell>, "with": <its replacement>}.
-    notebook_plugin.py applies each edit and re-runs the notebook from there."""
+    {"name": ..., "replace": <text in the cell>, "with": <its replacement>}, and
+    "rerun": "section" where the text asks to rerun the section, not the rest
+    of the notebook. notebook_plugin.py applies each edit and re-runs from there."""
     return [(i, exp) for i, cell in enumerate(nb["cells"])
             for exp in cell.get("metadata", {}).get(EXPERIMENTS, [])]
 
@@ -226,10 +242,13 @@ def rule_experiments(nb, path):
     for i, exp in experiments(nb):
         cell = nb["cells"][i]
         where = f"cell {i}: experiment {exp.get('name')!r}"
-        if (not isinstance(exp, dict) or set(exp) != {"name", "replace", "with"}
-                or not all(isinstance(v, str) and v for v in exp.values())):
+        if (not isinstance(exp, dict)
+                or not {"name", "replace", "with"} <= set(exp) <= {*KEYS}
+                or not all(isinstance(v, str) and v for v in exp.values())
+                or exp.get("rerun", "notebook") not in RERUN):
             problems.append(f"{where}: must be {{'name', 'replace', 'with'}}, "
-                            "non-empty strings")
+                            "non-empty strings, and optionally 'rerun': "
+                            f"one of {RERUN}")
             continue
         if cell["cell_type"] != "code":
             problems.append(f"{where}: sits on a {cell['cell_type']} cell")

@@ -115,7 +115,9 @@ class InKernelCheck(NotebookCheck):
         kernel = getattr(self.parent, "kernel", None)
         if kernel is None or not kernel.is_alive():
             raise AssertionError("nbval's kernel for this notebook is not running")
-        cells = nbformat.read(self.path, as_version=4).cells
+        cells = getattr(self.parent, "cells", None)
+        if cells is None:  # parsed once per notebook, shared by its checks
+            cells = self.parent.cells = nbformat.read(self.path, as_version=4).cells
         file_id = self.nodeid.split("::")[0]
         codes = sum(c.cell_type == "code" for c in cells)
         if not (getattr(self.parent, "ran_all", False)
@@ -151,7 +153,8 @@ class WrongAnswer(InKernelCheck):
 class ExperimentRun(InKernelCheck):
     """An experiment the text invites ("set X and rerun") works: the edit declared
     in the cell's metadata (nbrules.experiments) is applied, and the notebook is
-    re-run from that cell to the end without an error, its own asserts included,
+    re-run from that cell to the end (of the notebook, or of the section where the
+    text says "rerun the section") without an error, its own asserts included,
     as a reader does who edits a cell and re-runs from there. It runs in nbval's
     kernel, after nbval's last cell, so the cells before the edit are not run
     again. A later experiment first re-runs, unedited, the cells that an earlier
@@ -171,7 +174,9 @@ class ExperimentRun(InKernelCheck):
                                                              exp["with"])}
         start = min(getattr(self.parent, "edited_from", self.cell), self.cell)
         self.parent.edited_from = self.cell
-        for i in range(start, len(cells)):
+        from nbrules import rerun_end
+
+        for i in range(start, rerun_end({"cells": cells}, self.cell, exp)):
             if cells[i].cell_type != "code":
                 continue
             error = _run(kernel, edited.get(i, cells[i].source))

@@ -159,6 +159,15 @@ def settings_to_check(chapter, options, gains):
     return checks
 
 
+def layer_stats(chapter, *setting):
+    """The notebook's layer_stats, computed once per setting: both editions' pages
+    are checked at the same settings, against the same (unmodified) results."""
+    computed = chapter.setdefault("_computed", {})
+    if setting not in computed:
+        computed[setting] = chapter["layer_stats"](*setting)
+    return computed[setting]
+
+
 def path_points(d):
     """The (x, y) vertices of an SVG path made of M and L commands."""
     numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", d)]
@@ -195,8 +204,8 @@ def test_explorer_shows_what_layer_stats_computes(explorer, chapter, edition):
         assert state["settings"]["key"] == (f"{setting['scheme']}|{setting['act']}|"
                                             f"{setting['width']}"), "controls not read"
         gain = gains[setting["gi"]]
-        fresh = chapter["layer_stats"](setting["scheme"], gain, setting["act"],
-                                       setting["depth"], setting["width"])
+        fresh = layer_stats(chapter, setting["scheme"], gain, setting["act"],
+                            setting["depth"], setting["width"])
         label = (f"{setting['scheme']}, {setting['act']}, gain {gain:.4g}, depth "
                  f"{setting['depth']}, width {setting['width']}")
         for key in ("activation", "gradient"):

@@ -173,6 +173,8 @@ CASES = {
         set_metadata(5, experiments=[{"name": "twice", "replace": "assert",
                                       "with": "print"}]),
         set_metadata(5, experiments=[{"name": "no edit", "replace": "ones"}]),
+        set_metadata(5, experiments=[{"name": "rerun what", "replace": "ones(2)",
+                                      "with": "ones(3)", "rerun": "chapter"}]),
         set_metadata(8, experiments=[{"name": "prose", "replace": "checks",
                                       "with": "tests"}]),
         set_metadata(5, experiments=[
@@ -228,8 +230,13 @@ def test_in_kernel_checks_can_fail(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("n = 2", metadata={nbrules.EXPERIMENTS: [
             {"name": "still fine", "replace": "n = 2", "with": "n = 5"},
-            {"name": "too small", "replace": "n = 2", "with": "n = 0"}]}),
-        nbformat.v4.new_code_cell("total = n + 1\nassert total > 2\nprint(total)"),
+            {"name": "too small", "replace": "n = 2", "with": "n = 0"},
+            # fails as "too small" does, but only after its section's end
+            {"name": "section only", "replace": "n = 2", "with": "n = 0",
+             "rerun": "section"}]}),
+        nbformat.v4.new_code_cell("total = n + 1\nprint(total)"),
+        nbformat.v4.new_markdown_cell("## The next section"),
+        nbformat.v4.new_code_cell("assert total > 2"),
         nbformat.v4.new_code_cell(
             "def check_total(t):\n    assert t == total, 'not the total'",
             metadata={nbrules.WRONG_ANSWERS: [
@@ -239,7 +246,8 @@ def test_in_kernel_checks_can_fail(tmp_path):
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nb, path)
     # (the -k words avoid the test's own name, which the tmp folder carries)
-    for select, passed in (("not baseline", 5), ("small or fine or one or itself", 2)):
+    for select, passed in (("not baseline", 7),
+                           ("small or fine or one or itself or section", 3)):
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-n", "0", "-q",
              "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
@@ -249,7 +257,7 @@ def test_in_kernel_checks_can_fail(tmp_path):
         assert proc.returncode == 1, out[-2000:]
         assert "experiment 'too small' ('n = 2' -> 'n = 0' in cell 0)" in out, out
         assert "AssertionError" in out, out[-2000:]
-        assert ("the checker accepted a wrong answer: check_total(3) (cell 2)"
+        assert ("the checker accepted a wrong answer: check_total(3) (cell 4)"
                 in out), out[-2000:]
         assert f"2 failed, {passed} passed" in out, out[-2000:]
 

@@ -41,6 +41,7 @@ import pytest
 
 from bookinfo import (
     CHROMIUM,
+    EDITIONS,  # name -> edition_table.Edition
     ROOT,
 )
 from browsing import (
@@ -49,9 +50,8 @@ from browsing import (
     browser_skip_reason,
     open_in,
 )
-from build_book import BUNDLE, EDITIONS  # EDITIONS: edition -> its folder
+from build_book import BUNDLE, site_root
 from build_book import bundle as make_bundle
-from build_book import html_dir as site_root
 
 BUILD_BOOK = [sys.executable, str(ROOT / "tools" / "build_book.py")]
 
@@ -96,7 +96,8 @@ def _build(edition, shared):
         result = json.loads(done.read_text())
     site = site_root(target)
     return {"edition": edition, "returncode": result["returncode"],
-            "html": site / EDITIONS[edition], "site": site, "log": log.read_text()}
+            "html": site / EDITIONS[edition].folder, "site": site,
+            "log": log.read_text()}
 
 
 @pytest.fixture(scope="session")
@@ -149,7 +150,7 @@ def server(built_book, html_dir, site):
     httpd = http.server.ThreadingHTTPServer((HOST, 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://{HOST}:{httpd.server_address[1]}/{EDITIONS[built_book['edition']]}"
+    yield f"http://{HOST}:{httpd.server_address[1]}/{EDITIONS[built_book['edition']].folder}"
     httpd.shutdown()
     httpd.server_close()
 

@@ -23,6 +23,7 @@ from bs4 import BeautifulSoup
 from bookinfo import (
     BOOK,
     BUDGETS,
+    EDITIONS,
     ROOT,
     built_pages,
     colab_url,
@@ -31,8 +32,8 @@ from bookinfo import (
     toc_chapters,
     toc_files,
 )
-from build_book import BUNDLE, BUNDLE_FOLDER, EDITIONS, PDFS, bundle
-from translations import LANGUAGE, fallbacks, page_catalogs
+from build_book import BUNDLE, BUNDLE_FOLDER, bundle
+from translations import fallbacks, page_catalogs
 
 PAGE_LIMIT = BUDGETS["page_bytes"]  # a chapter page: its HTML plus its images
 EXTRA_PAGES = ["index.html", "genindex.html", "search.html"]
@@ -127,7 +128,7 @@ def test_launch_and_download_buttons(html_dir, pages):
 def test_every_download_menu_offers_the_book_pdf(built_book, html_dir, pages):
     """Every page (but the redirecting index.html) links, in its download menu, to
     the place where tools/build_pdf.py puts the edition's PDF."""
-    name = PDFS[{"en": "en", "zh": LANGUAGE}[built_book["edition"]]]
+    name = EDITIONS[built_book["edition"]].pdf
     problems = []
     for path, page in pages.items():
         if path == "index.html":
@@ -144,7 +145,7 @@ def test_the_intro_links_to_the_offline_bundle(bundle, site):
     """The intro of each edition links to the zip, which unpacks into one folder
     holding every page of both editions (and the PDFs, where they were built)."""
     problems = []
-    for folder in EDITIONS.values():
+    for folder in (e.folder for e in EDITIONS.values()):
         intro = site / folder / "book" / "intro.html"
         hrefs = [a["href"] for a in soup(intro).select("a.mbm-download")]
         zips = [h for h in hrefs if h.endswith(".zip")]
@@ -154,8 +155,8 @@ def test_the_intro_links_to_the_offline_bundle(bundle, site):
         names = set(archive.namelist())
         assert archive.testzip() is None, "a damaged member in the zip"
     wanted = {f"{BUNDLE_FOLDER}/{p.relative_to(site).as_posix()}"
-              for folder in EDITIONS.values()
-              for p in built_pages(site / folder)}
+              for edition in EDITIONS.values()
+              for p in built_pages(site / edition.folder)}
     missing = sorted(wanted - names)
     if missing:
         problems.append(f"pages not in the zip: {missing[:10]}")
@@ -308,11 +309,11 @@ def test_bibliography_lists_every_reference(pages):
     assert not missing, f"not on the bibliography page: {missing}"
 
 
-def test_every_page_links_to_its_twin_in_the_other_edition(built_book, pages, site):
-    """Each page's edition switch points at the same page of the other edition,
+def test_every_page_links_to_its_twins_in_the_other_editions(built_book, pages, site):
+    """Each page's edition switch points at the same page of every other edition,
     which exists and points back; the page declares its language."""
     here = built_book["html"]
-    lang = {"en": "en", "zh": "zh-CN"}[built_book["edition"]]
+    lang = EDITIONS[built_book["edition"]].html_lang
     problems = []
     for path, page in pages.items():
         if path == "index.html":  # a redirect to the intro, no header
@@ -320,27 +321,30 @@ def test_every_page_links_to_its_twin_in_the_other_edition(built_book, pages, si
         if page.html.get("lang") != lang:
             problems.append(f"{path}: <html lang={page.html.get('lang')!r}>")
         switches = page.select("a.edition-switch")
-        if len(switches) != 1:
+        if len(switches) != len(EDITIONS) - 1:
             problems.append(f"{path}: {len(switches)} edition switches")
             continue
-        target = (here / Path(path).parent / switches[0]["href"]).resolve()
-        if not target.is_file() or target.relative_to(site.resolve()).as_posix() \
-                == (here / path).resolve().relative_to(site.resolve()).as_posix():
-            problems.append(f"{path}: the switch leads to {switches[0]['href']}")
-            continue
-        back = soup(target).select_one("a.edition-switch")
-        if back is None or (target.parent / back["href"]).resolve() != \
-                (here / path).resolve():
-            problems.append(f"{path}: its twin does not link back")
+        others = {(site / e.folder / path).resolve() for e in EDITIONS.values()
+                  if e.name != built_book["edition"]}
+        for switch in switches:
+            target = (here / Path(path).parent / switch["href"]).resolve()
+            if not target.is_file() or target not in others:
+                problems.append(f"{path}: the switch leads to {switch['href']}")
+                continue
+            back = [(target.parent / a["href"]).resolve()
+                    for a in soup(target).select("a.edition-switch")]
+            if (here / path).resolve() not in back:
+                problems.append(f"{path}: its twin does not link back")
     assert not problems, "\n".join(problems)
 
 
 def test_chinese_pages_show_no_untranslated_prose(site):
     """On the Chinese pages no translated paragraph falls back to English (Sphinx
     keeps the English silently when a translation does not parse like it)."""
-    assert page_catalogs(), "no page catalogs found"
-    left = {page: found for page in page_catalogs()
-            if (found := fallbacks(page, site / EDITIONS["zh"]))}
+    zh = EDITIONS["zh"]
+    assert page_catalogs(zh.language), "no page catalogs found"
+    left = {page: found for page in page_catalogs(zh.language)
+            if (found := fallbacks(zh.language, page, site / zh.folder))}
     assert not left, json.dumps(left, indent=1, ensure_ascii=False)[:3000]
 
 
@@ -361,7 +365,7 @@ CJK = re.compile("[\u4e00-\u9fff]")
 def test_chinese_page_frame_speaks_chinese(site):
     """On a Chinese chapter page, the theme's words (sidebar captions, search box,
     buttons, tooltips, folds of hidden cells) are Chinese."""
-    page = soup(site / EDITIONS["zh"] / f"{toc_chapters()[0]}.html")
+    page = soup(site / EDITIONS["zh"].folder / f"{toc_chapters()[0]}.html")
     for citation in page.select(".bibtex-citation, .bibtex-citation *"):
         citation.attrs.pop("title", None)  # a paper's reference, not the frame
     english = set()

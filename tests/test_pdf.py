@@ -19,8 +19,16 @@ import unicodedata
 
 import pytest
 
-from bookinfo import BOOK, BUILD, ROOT, chapter_title, load_notebook, toc_chapters
-from build_pdf import LANGUAGES, missing_tools, pdf_path
+from bookinfo import (
+    BOOK,
+    BUILD,
+    EDITIONS,
+    ROOT,
+    chapter_title,
+    load_notebook,
+    toc_chapters,
+)
+from build_pdf import missing_tools, pdf_path
 from translations import read_catalog
 
 pytestmark = pytest.mark.slow
@@ -56,7 +64,7 @@ def pdf_build(request, tmp_path_factory):
             "output": output}
 
 
-@pytest.fixture(scope="module", params=list(LANGUAGES))
+@pytest.fixture(scope="module", params=list(EDITIONS))
 def pdf(request, pdf_build):
     """(edition, the PDF's path, the XeLaTeX log's text)."""
     edition = request.param

@@ -86,7 +86,7 @@ def test_the_tool_repairs_every_kind_of_drift(copy):
                  "execution times"]]
     expected += [(f"{second}.ipynb", "Colab"), ("README.md", "generated"),
                  ("book/intro.md", "generated"), (f"{second}.ipynb", "stamp"),
-                 (f"locales/.../{second}.po", "Chinese stamp")]
+                 (f"locales/.../{second}.po", "zh_CN stamp")]
     for file, what in expected:
         assert any(f == file and what in p for f, p in parts), (
             f"drift not found: {file}: {what}; found {sorted(parts)}")

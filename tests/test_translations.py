@@ -19,7 +19,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
 import translations
-from bookinfo import BOOK
+from bookinfo import BOOK, EDITIONS
+
+ZH = EDITIONS["zh"].language  # these are the Chinese catalogs' tests: zh_CN
 
 REPAIR = ("update the catalogs with `.venv/bin/python tools/translations.py update`, "
           "translate what it lists (`... status`), remove the fuzzy marks, and check "
@@ -60,7 +62,7 @@ def pot_dir(tmp_path_factory):
 
 
 def test_catalogs_match_the_english_source(pot_dir):
-    found = translations.problems(pot_dir)
+    found = translations.problems(ZH, pot_dir)
     lines = [f"{name}: {kind}: {msgid[:90]!r}" for name, kind, msgid in found]
     assert not found, f"{len(found)} catalog problem(s):\n" + "\n".join(
         lines[:40]) + f"\n\n{REPAIR}"
@@ -71,8 +73,8 @@ def test_translations_keep_what_is_not_words():
     targets and numbers, and leaves no English phrase in (titles quoted from
     the English and translations.ENGLISH_KEPT aside)."""
     found = [(page, problem, message.id)
-             for page in translations.page_catalogs()
-             for message in translations.read_catalog(page)
+             for page in translations.page_catalogs(ZH)
+             for message in translations.read_catalog(ZH, page)
              if message.id and message.string
              for problem in translations.content_problems(message.id,
                                                           message.string)]
@@ -173,11 +175,11 @@ def test_glossary_terms_are_used_consistently():
     terms = glossary_terms()
     assert len(terms) > 50, "the glossary table was not read"
     found = []
-    for page in translations.page_catalogs():
+    for page in translations.page_catalogs(ZH):
         if page == "book/glossary":  # defines the terms; its English column stays
             continue
         found += [(page, term, msgid) for term, msgid in
-                  inconsistent_terms(translations.read_catalog(page), terms)]
+                  inconsistent_terms(translations.read_catalog(ZH, page), terms)]
     lines = [f"{page}: {term!r} in {translations.plain(msgid)[:80]!r}"
              for page, term, msgid in found]
     assert not found, (f"{len(found)} message(s) use a glossary term without its "
@@ -193,7 +195,7 @@ def test_glossary_rule_on_examples():
     terms = [(["kernel", "filter"], ["卷积核", "滤波器"]), (["stride"], ["步幅"]),
              (["Xavier initialization", "Glorot initialization"],
               ["Xavier初始化", "Glorot初始化"])]
-    catalog = Catalog(locale="zh_CN")
+    catalog = Catalog(locale=ZH)
     catalog.add("Each kernel slides with a stride of 2.", "每个卷积核以步幅 2 滑动。")
     catalog.add("Three filters, `stride=2`.", "三个滤波器，`stride=2`。")
     catalog.add("The kernels move.", "核在移动。")  # the term is missing
@@ -204,7 +206,7 @@ def test_glossary_rule_on_examples():
 
 
 def _write(path, messages, fuzzy=()):
-    catalog = Catalog(locale="zh_CN", fuzzy=False)
+    catalog = Catalog(locale=ZH, fuzzy=False)
     for msgid, msgstr in messages.items():
         catalog.add(msgid, msgstr, flags=["fuzzy"] if msgid in fuzzy else [])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +219,8 @@ def test_a_changed_paragraph_fails_until_translated(tmp_path, monkeypatch):
     obsolete); `update` keeps the old translation as a fuzzy guess, which still
     fails; a translator fixes it and clears the mark: the check passes."""
     pot, locales = tmp_path / "gettext", tmp_path / "locales"
-    monkeypatch.setattr(translations, "CATALOGS", locales)
+    monkeypatch.setattr(translations, "LOCALES", locales)
+    locales = locales / ZH / "LC_MESSAGES"
     _write(pot / "sphinx.pot", {"Contents": ""})
     for frame in translations.FRAME:
         _write(locales / f"{frame}.po", {"Contents": "目录"})
@@ -225,14 +228,14 @@ def test_a_changed_paragraph_fails_until_translated(tmp_path, monkeypatch):
     _write(locales / "book" / "page.po",
            {"Title": "标题", "A layer has weights.": "一个层有权重。"})
 
-    kinds = {(kind, msgid) for _, kind, msgid in translations.problems(pot)}
+    kinds = {(kind, msgid) for _, kind, msgid in translations.problems(ZH, pot)}
     assert kinds == {("not in catalog", "A layer has many weights."),
                      ("obsolete", "A layer has weights.")}
-    translations.update(pot)
-    kinds = {(kind, msgid) for _, kind, msgid in translations.problems(pot)}
+    translations.update(ZH, pot)
+    kinds = {(kind, msgid) for _, kind, msgid in translations.problems(ZH, pot)}
     assert kinds == {("fuzzy", "A layer has many weights.")}
-    catalog = translations.read_catalog("book/page")
+    catalog = translations.read_catalog(ZH, "book/page")
     catalog["A layer has many weights."].string = "一个层有很多权重。"
     catalog["A layer has many weights."].flags.discard("fuzzy")
-    translations.write_catalog("book/page", catalog)
-    assert translations.problems(pot) == []
+    translations.write_catalog(ZH, "book/page", catalog)
+    assert translations.problems(ZH, pot) == []

@@ -14,6 +14,7 @@ import functools
 import json
 import posixpath
 import re
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -40,6 +41,10 @@ BUDGETS = {
     "page_bytes": 1_500_000,         # a chapter page: HTML plus images
 }
 CHAPTER = re.compile(r"book/(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*")
+
+sys.path.insert(0, str(BOOK / "_ext"))  # the site's code: its edition table
+from edition_table import BUNDLE, edition_table  # noqa: E402, F401 (BUNDLE: the zip)
+from edition_table import CONFIG as EDITIONS_KEY  # noqa: E402
 
 
 def load_yaml(path):
@@ -207,3 +212,26 @@ def assert_counts(nb):
             if n:
                 counts[cell["id"]] = n
     return counts
+
+
+def editions(root=ROOT):
+    """The book's editions (edition_table.Edition), in _config.yml's order."""
+    config = load_yaml(Path(root) / "_config.yml")["sphinx"]["config"]
+    return edition_table(config[EDITIONS_KEY])
+
+
+EDITIONS = {edition.name: edition for edition in editions()}  # "en", "zh"
+
+
+def frame_text(language, msgid, root=ROOT):
+    """`msgid` in `language`, from the edition's hand-kept frame catalog
+    (locales/<language>/LC_MESSAGES/sphinx.po, which the site's extensions also
+    read through Sphinx); English, and a missing translation, give msgid."""
+    from babel.messages.pofile import read_po
+
+    path = Path(root) / "locales" / language / "LC_MESSAGES" / "sphinx.po"
+    if language == "en" or not path.exists():
+        return msgid
+    with path.open("rb") as handle:
+        message = read_po(handle).get(msgid)
+    return message.string if message is not None and message.string else msgid

@@ -1,17 +1,19 @@
-"""Build the HTML book: the English edition, and the Chinese edition beside it.
+"""Build the HTML book: every edition (English, and Chinese beside it).
 
-    .venv/bin/python tools/build_book.py                 both, into _build/html/
-    .venv/bin/python tools/build_book.py --pdf           both, and their PDFs
+    .venv/bin/python tools/build_book.py                 all, into _build/html/
+    .venv/bin/python tools/build_book.py --pdf           all, and their PDFs
     .venv/bin/python tools/build_book.py --edition en    one of them
     .venv/bin/python tools/build_book.py --output DIR    into DIR/_build/html/
 
-English is `jupyter-book build . -W -n --keep-going`, as it always was; the
-Chinese edition is the same project with `language=zh_CN` and the translations in
-locales/ (tools/translations.py), written under zh/ of the English site so that
-every page can link to its twin. Warnings are errors in both. Offline: nothing is
-fetched. The two builds share nothing but the site folder (each writes its own
-part), so both editions build at once, each in its own process: on two cores the
-Chinese edition adds less than an English build's time.
+The editions are the rows of `book_editions` in _config.yml (bookinfo.EDITIONS).
+Each is built the same way: Jupyter Book's own configuration (what
+`jupyter-book build . -W -n --keep-going` builds) with the edition's language,
+and its translations from locales/ (tools/translations.py); English at the
+site's root, every other edition in its folder (zh/), so that every page can
+link to its twins. Warnings are errors in all. Offline: nothing is fetched. The
+builds share nothing but the site folder (each writes its own part), so the
+editions build at once, each in its own process: on two cores the Chinese
+edition adds less than an English build's time.
 
 With both editions built, the whole site is packed into one zip at its root,
 _build/html/module-by-module-html.zip: the offline bundle that the intro page
@@ -29,58 +31,53 @@ import zipfile
 from pathlib import Path
 
 import translations
-from bookinfo import BOOK, BUILD, ROOT
-
-sys.path.insert(0, str(BOOK / "_ext"))
-# the names of the zip and of the PDFs, to which the pages link
-from downloads import BUNDLE, PDFS  # noqa: E402, F401 (PDFS: for build_pdf.py)
+from bookinfo import BUILD, BUNDLE, EDITIONS, ROOT
 
 BUNDLE_FOLDER = "module-by-module"  # what the zip unpacks into
-EDITIONS = {"en": "", "zh": "zh/"}  # edition -> folder under the English site
 
 
-def html_dir(output=None):
+def site_root(output=None):
     """The site's root folder (the English edition) for an output folder."""
     return Path(output or ROOT) / BUILD / "html"
 
 
-def build(edition, output=None):
-    """Build one edition in this process; returns the exit status."""
-    out = Path(output or ROOT)
-    if edition == "en":
-        jupyter_book = str(Path(sys.executable).with_name("jupyter-book"))
-        cmd = [jupyter_book, "build", str(ROOT), "-W", "-n", "--keep-going"]
+def build(name, output=None):
+    """Build the edition `name` in this process; returns the exit status."""
+    edition = EDITIONS[name]
+    target = site_root(output) / edition.folder
+    print(f"Building the {edition.label} edition ({name}) into {target}", flush=True)
+    return translations.build_sphinx(
+        "html", target, Path(output or ROOT) / BUILD / f".doctrees-{name}",
+        {"language": edition.language})
+
+
+def all_at_once(script, build, output=None):
+    """Build every edition at once: the first by `build(name, output)` here, each
+    other one by `script --edition NAME` in a process of its own, its log printed
+    after. Returns {edition: exit status}."""
+    first, *others = EDITIONS
+    procs = {}
+    for name in others:
+        cmd = [sys.executable, str(script), "--edition", name]
         if output:
-            cmd += ["--path-output", str(out)]
-        return subprocess.run(cmd, cwd=ROOT).returncode
-    print(f"Building the Chinese edition into {html_dir(output) / EDITIONS['zh']}")
-    return translations.build(html_dir(output) / EDITIONS["zh"],
-                              doctrees=out / BUILD / ".doctrees-zh")
-
-
-def both_at_once(script, build, output=None):
-    """Build both editions at once: the Chinese one by `script --edition zh` in a
-    second process, its log printed after the English one's; the English one
-    by `build("en", output)` here. Returns {edition: exit status}."""
-    cmd = [sys.executable, str(script), "--edition", "zh"]
-    if output:
-        cmd += ["--output", str(output)]
-    chinese = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    status = {"en": build("en", output)}
-    log, _ = chinese.communicate()
-    print(log, end="")
-    status["zh"] = chinese.returncode
+            cmd += ["--output", str(output)]
+        procs[name] = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True)
+    status = {first: build(first, output)}
+    for name, proc in procs.items():
+        log, _ = proc.communicate()
+        print(log, end="")
+        status[name] = proc.returncode
     return status
 
 
 def build_all(output=None):
-    """Both editions at once. Returns {edition: exit status}."""
-    return both_at_once(__file__, build, output)
+    """Every edition at once. Returns {edition: exit status}."""
+    return all_at_once(__file__, build, output)
 
 
 def bundle(site):
-    """Zip the site (both editions, the PDFs that are there) into site/BUNDLE,
+    """Zip the site (every edition, the PDFs that are there) into site/BUNDLE,
     under one folder; returns the zip's path. Written aside, then moved in.
     Compression level 1: a second per build instead of three, for a zip 10 %
     larger (33 MB instead of 30; MathJax is most of it)."""
@@ -122,9 +119,9 @@ def main(argv=None):
                           + (["--output", args.output] if args.output else [])):
             return 1
     if args.edition == "all":
-        print(f"The offline bundle: {bundle(html_dir(args.output))}")
-    if args.edition != "zh":
-        print(f"Open the book: {(html_dir(args.output) / 'index.html').as_uri()}")
+        print(f"The offline bundle: {bundle(site_root(args.output))}")
+    folder = EDITIONS.get(args.edition, EDITIONS["en"]).folder
+    print(f"Open the book: {(site_root(args.output) / folder / 'index.html').as_uri()}")
     return 0
 
 

@@ -1,16 +1,16 @@
 """Build the PDF of each edition: Sphinx's LaTeX builder, then XeLaTeX.
 
-    .venv/bin/python tools/build_pdf.py                 both, into the site
+    .venv/bin/python tools/build_pdf.py                 all, into the site
     .venv/bin/python tools/build_pdf.py --edition zh    one of them
     .venv/bin/python tools/build_pdf.py --output DIR    into DIR/_build/...
 
 Each edition is the same project as its HTML edition (_config.yml, _toc.yml,
-the Chinese one with language zh_CN and the catalogs in locales/), written as
+its language and its catalogs in locales/; bookinfo.EDITIONS), written as
 LaTeX into _build/latex/<edition>/ with warnings as errors, then typeset by
 latexmk with XeLaTeX and copied into the site next to the edition's pages:
 _build/html/module-by-module.pdf and _build/html/zh/module-by-module-zh.pdf,
 where every page's download menu links to it (book/_ext/downloads.py). The LaTeX
-settings (fonts, wrapping of long code lines) are in _config.yml. The two
+settings (fonts, wrapping of long code lines) are in _config.yml. The
 editions build at once, each in its own process.
 
 Needs texlive-xetex, latexmk, texlive-lang-chinese and fonts-wqy-microhei from
@@ -26,11 +26,10 @@ import time
 from pathlib import Path
 
 import translations
-from bookinfo import BUILD, ROOT, load_yaml
-from build_book import EDITIONS, PDFS, both_at_once, html_dir
+from bookinfo import BUILD, EDITIONS, ROOT, frame_text, load_yaml
+from build_book import all_at_once, site_root
 
-LANGUAGES = {"en": "en", "zh": translations.LANGUAGE}
-AUTHORS = {"en": "The Module by Module authors", "zh": "Module by Module 作者"}
+AUTHOR = "The Module by Module authors"  # sphinx.po translates it
 TOOLS = ["xelatex", "latexmk"]
 
 
@@ -40,19 +39,19 @@ def missing_tools():
 
 def pdf_path(edition, output=None):
     """Where the edition's PDF goes: next to its pages in the site."""
-    return html_dir(output) / EDITIONS[edition] / PDFS[LANGUAGES[edition]]
+    return site_root(output) / EDITIONS[edition].folder / EDITIONS[edition].pdf
 
 
 def latex(edition, output=None):
     """Write the edition's LaTeX; returns (exit status, its folder, .tex name)."""
     out = Path(output or ROOT) / BUILD
     folder = out / "latex" / edition
-    tex = Path(PDFS[LANGUAGES[edition]]).with_suffix(".tex").name
-    title = load_yaml(ROOT / "_config.yml")["title"]  # the book's name, in both
-    overrides = {"latex_documents": [("book/intro", tex, title, AUTHORS[edition],
-                                      "manual", False)]}
-    if edition != "en":
-        overrides["language"] = LANGUAGES[edition]
+    language = EDITIONS[edition].language
+    tex = Path(EDITIONS[edition].pdf).with_suffix(".tex").name
+    title = load_yaml(ROOT / "_config.yml")["title"]  # the book's name, in all
+    overrides = {"language": language,
+                 "latex_documents": [("book/intro", tex, title,
+                                      frame_text(language, AUTHOR), "manual", False)]}
     status = translations.build_sphinx(
         "latex", folder, out / f".doctrees-latex-{edition}", overrides)
     return status, folder, tex
@@ -97,8 +96,8 @@ def build(edition, output=None):
 
 
 def build_all(output=None):
-    """Both editions at once, the Chinese one in a second process."""
-    return both_at_once(__file__, build, output)
+    """Every edition at once, each but the first in a process of its own."""
+    return all_at_once(__file__, build, output)
 
 
 def main(argv=None):

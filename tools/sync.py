@@ -44,6 +44,7 @@ printed and make it exit 1 in both modes.
 import argparse
 import ast
 import difflib
+import functools
 import hashlib
 import json
 import posixpath
@@ -64,6 +65,7 @@ from bookinfo import (
     chapter_title,
     colab_url,
     dump_notebook,
+    frame_text,
     load_notebook,
     set_source,
     tags,
@@ -240,9 +242,13 @@ def sync_helpers(nb, canonical, problem):
 # --- badge, closing line
 
 
-def stamp(docname, root):
-    """The chapter's "Verified with torch ..." line, English and Chinese, from the
-    version matrix's record (tools/matrix.py), or None without a record.
+STAMP_TEXT = "Verified with torch {torches} on {day} ([how](verified.md))."
+
+
+def stamp(docname, root, language="en"):
+    """The chapter's "Verified with torch ..." line in `language` (its words from
+    the edition's frame catalog, sphinx.po), from the version matrix's record
+    (tools/matrix.py), or None without a record.
 
     It names the torch of every environment in which the chapter ran without an
     error and with no difference left unexplained, and the day of the oldest of
@@ -259,12 +265,9 @@ def stamp(docname, root):
     torches = sorted({".".join(env["versions"]["torch"].split(".")[:2])
                       for env in passed}, key=lambda v: tuple(map(int, v.split("."))))
     day = min(env["date"] for env in passed)
-    english = ", ".join(torches[:-1]) + (" and " if len(torches) > 1 else "")
-    chinese = "、".join(torches[:-1]) + (" 和 " if len(torches) > 1 else "")
-    return (f"Verified with torch {english}{torches[-1]} on {day} "
-            "([how](verified.md)).",
-            f"已在 torch {chinese}{torches[-1]} 上验证（{day}，"
-            "[验证方法](verified.md)）。")
+    say = functools.partial(frame_text, language, root=root)
+    listed = say(", ").join(torches[:-1]) + (say(" and ") if len(torches) > 1 else "")
+    return say(STAMP_TEXT).format(torches=listed + torches[-1], day=day)
 
 
 def sync_badge(nb, docname, root, problem):
@@ -283,7 +286,7 @@ def sync_badge(nb, docname, root, problem):
         rest.pop(0)
     badge = BADGE.format(url=colab_url(docname, root))
     line = stamp(docname, root)
-    head = [lines[0], "", badge] + (["", line[0]] if line else [])
+    head = [lines[0], "", badge] + (["", line] if line else [])
     new = "\n".join(head + ([""] + rest if rest else []))
     if new == source:
         return []
@@ -292,29 +295,34 @@ def sync_badge(nb, docname, root, problem):
 
 
 def sync_stamp_translation(docname, root, write):
-    """The chapter catalog translates the stamp line it shows, and no older one."""
+    """Each chapter catalog translates the stamp line it shows, and no older one."""
     from babel.messages.pofile import read_po
 
     import translations
 
-    line = stamp(docname, root)
-    path = Path(root) / translations.catalog_path(docname).relative_to(ROOT)
-    if not path.exists():
-        return []
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=translations.LANGUAGE)
-    old = {m.id: m.string for m in catalog if isinstance(m.id, str)
-           and STAMP.fullmatch(m.id)}
-    new = {line[0]: line[1]} if line else {}
-    if old == new:
-        return []
-    for msgid in old:
-        del catalog[msgid]
-    for msgid, msgstr in new.items():
-        catalog.add(msgid, msgstr, locations=[(f"../../{docname}.ipynb", None)])
-    if write:
-        translations.write_catalog(docname, catalog, path=path)
-    return [("Chinese stamp", "\n".join(old.values()), "\n".join(new.values()))]
+    changes = []
+    for language in translations.LANGUAGES:
+        line = stamp(docname, root)
+        path = translations.catalog_path(language, docname).relative_to(ROOT)
+        path = Path(root) / path
+        if not path.exists():
+            continue
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        old = {m.id: m.string for m in catalog if isinstance(m.id, str)
+               and STAMP.fullmatch(m.id)}
+        new = {line: stamp(docname, root, language)} if line else {}
+        if old == new:
+            continue
+        for msgid in old:
+            del catalog[msgid]
+        for msgid, msgstr in new.items():
+            catalog.add(msgid, msgstr, locations=[(f"../../{docname}.ipynb", None)])
+        if write:
+            translations.write_catalog(language, docname, catalog, path=path)
+        changes.append((f"{language} stamp", "\n".join(old.values()),
+                        "\n".join(new.values())))
+    return changes
 
 
 def closing_line(docname, root, problem):

@@ -3,7 +3,8 @@
 The book's prose is written in English in the notebooks and pages under book/.
 Sphinx's gettext builder cuts it into messages (one per paragraph, heading, list
 item, table cell, caption); their translations live in one catalog per page,
-locales/zh_CN/LC_MESSAGES/book/<page>.po. Code and outputs are not messages: both
+locales/<language>/LC_MESSAGES/book/<page>.po (zh_CN; every translated edition
+of _config.yml's `book_editions` has its own). Code and outputs are not messages: both
 editions show the same cells. Two more catalogs hold the words of the page frame,
 written by hand: sphinx.po (template strings, the search box, the API index
 table) and booktheme.po (sphinx-book-theme's header buttons); see
@@ -11,6 +12,8 @@ book/_ext/editions.py.
 
     python tools/translations.py extract   English messages -> _build/gettext/
     python tools/translations.py update    bring the page catalogs in step
+                                           (each command: every translated
+                                           edition, or --language zh_CN)
     python tools/translations.py status    per page: messages, untranslated, fuzzy
     python tools/translations.py check [book/01_layers ...]
                                            build the Chinese edition, then list
@@ -33,23 +36,51 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from bookinfo import BUILD, ROOT
+from bookinfo import BUILD, EDITIONS, ROOT
 
-LANGUAGE = "zh_CN"
-CATALOGS = ROOT / "locales" / LANGUAGE / "LC_MESSAGES"
+LOCALES = ROOT / "locales"
 GETTEXT = ROOT / BUILD / "gettext"
-ZH_HTML = ROOT / BUILD / "html" / "zh"
-PAGES = "book"          # page catalogs: CATALOGS/book/<page>.po
+PAGES = "book"          # page catalogs: catalogs(language)/book/<page>.po
+# The translated editions' languages, from the edition table: ['zh_CN']
+LANGUAGES = [edition.language for edition in EDITIONS.values() if not edition.root]
 FRAME = ["sphinx", "booktheme"]  # the page frame's catalogs, kept by hand
+
+
+def compile_catalogs(language, folder):
+    """Compile the language's catalogs (locales/<language>/**.po) into
+    folder/<language>/LC_MESSAGES/**.mo; returns `folder`. A build reads them
+    from there, so nothing is written into the source tree."""
+    from babel.messages.mofile import write_mo
+
+    source = catalogs(language)
+    if not source.is_dir():
+        raise FileNotFoundError(f"no catalogs for {language}: {source} is missing")
+    for po_path in sorted(source.rglob("*.po")):
+        mo_path = (Path(folder) / language / "LC_MESSAGES"
+                   / po_path.relative_to(source).with_suffix(".mo"))
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        with mo_path.open("wb") as mo:
+            write_mo(mo, catalog)
+    return Path(folder)
 
 
 def build_sphinx(builder, outdir, doctrees, overrides, strict=True):
     """Build the book with Jupyter Book's own configuration pipeline.
 
     What `jupyter-book build .` does (same _config.yml, same toc), plus Sphinx
-    configuration overrides such as the language. Returns the exit status.
+    configuration overrides such as the language. A translated edition reads
+    its catalogs compiled into the doctrees folder (compile_catalogs), not
+    Sphinx's .mo files beside the .po. Returns the exit status.
     """
     from jupyter_book.sphinx import build_sphinx as jb_build_sphinx
+
+    language = overrides.get("language", "en")
+    if language != "en" and builder != "gettext":
+        compiled = compile_catalogs(language, Path(doctrees) / "locales")
+        overrides = {"locale_dirs": [str(compiled)], "gettext_auto_build": False,
+                     **overrides}
 
     result = jb_build_sphinx(
         ROOT, Path(outdir), noconfig=True, path_config=str(ROOT / "_config.yml"),
@@ -79,23 +110,29 @@ def templates(potdir=GETTEXT):
     return found
 
 
-def page_catalogs():
+def catalogs(language):
+    """The folder of a language's catalogs: locales/<language>/LC_MESSAGES."""
+    return Path(LOCALES) / language / "LC_MESSAGES"
+
+
+def page_catalogs(language):
     """The pages that have a catalog ('book/01_layers', ...)."""
-    return sorted(p.relative_to(CATALOGS).with_suffix("").as_posix()
-                  for p in (CATALOGS / PAGES).rglob("*.po"))
+    folder = catalogs(language)
+    return sorted(p.relative_to(folder).with_suffix("").as_posix()
+                  for p in (folder / PAGES).rglob("*.po"))
 
 
-def catalog_path(name):
-    return CATALOGS / f"{name}.po"
+def catalog_path(language, name):
+    return catalogs(language) / f"{name}.po"
 
 
-def read_catalog(name):
-    with catalog_path(name).open("rb") as handle:
-        return read_po(handle, locale=LANGUAGE)
+def read_catalog(language, name):
+    with catalog_path(language, name).open("rb") as handle:
+        return read_po(handle, locale=language)
 
 
-def write_catalog(name, catalog, path=None):
-    path = path or catalog_path(name)
+def write_catalog(language, name, catalog, path=None):
+    path = path or catalog_path(language, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
         # No line numbers: they are cell offsets in a notebook and would change
@@ -104,24 +141,26 @@ def write_catalog(name, catalog, path=None):
                  ignore_obsolete=True)
 
 
-def update(potdir=GETTEXT):
-    """Merge the templates into the page catalogs (a new page gets a new one)."""
+def update(language, potdir=GETTEXT):
+    """Merge the templates into the language's page catalogs (a new page gets a
+    new one)."""
     pages = templates(potdir)
     for page, template in pages.items():
-        if catalog_path(page).exists():
-            catalog = read_catalog(page)
+        if catalog_path(language, page).exists():
+            catalog = read_catalog(language, page)
             catalog.update(template, update_header_comment=False,
                            update_creation_date=False)
         else:
-            catalog = Catalog(locale=LANGUAGE, project="Module by Module",
+            catalog = Catalog(locale=language, project="Module by Module",
                               copyright_holder="The Module by Module authors",
                               fuzzy=False)
             for message in template:
                 if message.id:
                     catalog.add(message.id, locations=message.locations)
-        write_catalog(page, catalog)
-    for path in sorted((CATALOGS / PAGES).rglob("*.po")):
-        if path.relative_to(CATALOGS).with_suffix("").as_posix() not in pages:
+        write_catalog(language, page, catalog)
+    folder = catalogs(language)
+    for path in sorted((folder / PAGES).rglob("*.po")):
+        if path.relative_to(folder).with_suffix("").as_posix() not in pages:
             print(f"no such page any more: {path.relative_to(ROOT)} (delete it)")
 
 
@@ -137,8 +176,9 @@ def _open_problems(catalog, name):
     return found
 
 
-def problems(potdir=GETTEXT):
-    """Everything that keeps the catalogs from matching the English source.
+def problems(language, potdir=GETTEXT):
+    """Everything that keeps a language's catalogs from matching the English
+    source.
 
     Returns (catalog, kind, msgid) triples; kind is 'missing catalog',
     'untranslated', 'fuzzy', 'not in catalog' (English text with no translation
@@ -147,21 +187,25 @@ def problems(potdir=GETTEXT):
     """
     found = []
     for page, template in templates(potdir).items():
-        if not catalog_path(page).exists():
+        if not catalog_path(language, page).exists():
             found.append((page, "missing catalog", ""))
             continue
-        catalog = read_catalog(page)
+        catalog = read_catalog(language, page)
         english = {m.id for m in template if m.id}
         translated = {m.id for m in catalog if m.id}
         found += _open_problems(catalog, page)
         found += [(page, "not in catalog", m) for m in sorted(english - translated)]
         found += [(page, "obsolete", m) for m in sorted(translated - english)]
     for name in FRAME:
-        found += _open_problems(read_catalog(name), name)
+        if not catalog_path(language, name).exists():
+            found.append((name, "missing catalog", ""))
+            continue
+        found += _open_problems(read_catalog(language, name), name)
     with (Path(potdir) / "sphinx.pot").open("rb") as handle:
         strings = {m.id for m in read_po(handle) if m.id}
-    found += [("sphinx", "not in catalog", m)
-              for m in sorted(strings - {m.id for m in read_catalog("sphinx")})]
+    if catalog_path(language, "sphinx").exists():
+        kept = {m.id for m in read_catalog(language, "sphinx")}
+        found += [("sphinx", "not in catalog", m) for m in sorted(strings - kept)]
     return found
 
 
@@ -220,10 +264,10 @@ def content_problems(msgid, msgstr):
     return found
 
 
-def status(potdir=GETTEXT):
+def status(language, potdir=GETTEXT):
     rows = {page: {"messages": sum(1 for m in t if m.id)}
             for page, t in templates(potdir).items()}
-    for name, kind, _ in problems(potdir):
+    for name, kind, _ in problems(language, potdir):
         rows.setdefault(name, {"messages": "-"})
         rows[name][kind] = rows[name].get(kind, 0) + 1
     for name, counts in rows.items():
@@ -241,8 +285,9 @@ def plain(text):
     return " ".join(text.split())
 
 
-def fallbacks(page, html_dir=ZH_HTML):
-    """Translated messages whose English still shows on the built Chinese page.
+def fallbacks(language, page, html_dir):
+    """Translated messages whose English still shows on the built page of the
+    language's edition, in the edition's folder `html_dir`.
 
     Sphinx silently keeps the English text when a translation does not parse to
     the same kind of node: a heading "1. Layers" translated as "1. 层" parses as a
@@ -255,7 +300,7 @@ def fallbacks(page, html_dir=ZH_HTML):
     article = soup.find("article") or soup
     shown = " ".join(article.get_text(" ").split())
     found = []
-    for message in read_catalog(page):
+    for message in read_catalog(language, page):
         if not message.id or not message.string or message.string == message.id:
             continue
         words = plain(message.id)
@@ -264,12 +309,8 @@ def fallbacks(page, html_dir=ZH_HTML):
     return found
 
 
-def build(outdir=ZH_HTML, doctrees=None, strict=True):
-    """The Chinese edition: the same project with language zh_CN."""
-    outdir = Path(outdir)
-    doctrees = doctrees or outdir.parent.parent / ".doctrees-zh"
-    return build_sphinx("html", outdir, doctrees, {"language": LANGUAGE},
-                        strict=strict)
+def edition_of(language):
+    return next(e for e in EDITIONS.values() if e.language == language)
 
 
 def main(argv=None):
@@ -277,22 +318,34 @@ def main(argv=None):
     parser.add_argument("command", choices=["extract", "update", "status", "check"])
     parser.add_argument("pages", nargs="*",
                         help="for check: pages such as book/01_layers (default: all)")
+    parser.add_argument("--language", choices=LANGUAGES, action="append",
+                        help="a translated edition's language (default: all of them)")
     args = parser.parse_args(argv)
     if extract():
         return 1
-    if args.command == "update":
-        update()
-    elif args.command == "status":
-        status()
-    elif args.command == "check":
-        if build(strict=False):
-            return 1
-        pages = args.pages or list(templates())
-        bad = [p for p in problems() if p[0] in pages or not args.pages]
-        for page in pages:
-            bad += [(page, "English still shown", m) for m in fallbacks(page)]
-        for name, kind, msgid in bad:
-            print(f"{name}: {kind}: {msgid[:100]!r}")
+    bad = []
+    for language in args.language or LANGUAGES:
+        if args.command == "update":
+            update(language)
+        elif args.command == "status":
+            status(language)
+        elif args.command == "check":
+            # the edition, built as tools/build_book.py builds it, but with
+            # warnings reported rather than fatal, to list every problem
+            edition = edition_of(language)
+            html = ROOT / BUILD / "html" / edition.folder
+            if build_sphinx("html", html, ROOT / BUILD / f".doctrees-{edition.name}",
+                            {"language": language}, strict=False):
+                return 1
+            pages = args.pages or list(templates())
+            found = [p for p in problems(language) if p[0] in pages or not args.pages]
+            for page in pages:
+                found += [(page, "English still shown", m)
+                          for m in fallbacks(language, page, html)]
+            bad += [(language, *p) for p in found]
+    if args.command == "check":
+        for language, name, kind, msgid in bad:
+            print(f"{language} {name}: {kind}: {msgid[:100]!r}")
         print(f"{len(bad)} problem(s)")
         return 1 if bad else 0
     return 0

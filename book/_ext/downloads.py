@@ -26,42 +26,32 @@ what the pages need for them, with public Sphinx APIs only:
 import re
 
 from docutils import nodes
-from editions import EDITIONS
+from edition_table import BUNDLE
+from editions import this_edition
 from sphinx import addnodes
+from sphinx.locale import _
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.images import guess_mimetype
 from sphinx.util.nodes import split_explicit_title
 
-# language -> the PDF's file name, in the edition's folder of the site
-PDFS = {"en": "module-by-module.pdf", "zh_CN": "module-by-module-zh.pdf"}
-BUNDLE = "module-by-module-html.zip"  # at the site's root, both editions
-WORDS = {
-    "en": {"about": "About this book",
-           "book_pdf": "Book (.pdf)",
-           "book_pdf_tip": "Download the whole book as a PDF",
-           "html_only": "This output is interactive (HTML and JavaScript): it shows "
-                        "on this page of the HTML book."},
-    "zh_CN": {"about": "关于本书",
-              "book_pdf": "全书 (.pdf)",
-              "book_pdf_tip": "下载全书的 PDF",
-              "html_only": "此处的输出是交互式的（HTML 与 JavaScript），请在本书 HTML "
-                           "版的这一页查看。"},
-}
+# The few words these features add to a page, in English; each edition's
+# locales/<language>/LC_MESSAGES/sphinx.po translates them (Sphinx's own catalog).
+WORDS = {"about": "About this book",
+         "book_pdf": "Book (.pdf)",
+         "book_pdf_tip": "Download the whole book as a PDF",
+         "html_only": "This output is interactive (HTML and JavaScript): it shows "
+                      "on this page of the HTML book."}
 CJK = re.compile("[\u2e80-\u9fff\uff00-\uffef]")
 BROWSER_ONLY = re.compile(r"<IPython\.core\.display\.(HTML|Javascript) object>")
 
 
-def language(config):
-    return config.language if config.language in PDFS else "en"
-
-
-def folder(config):
-    """The edition's folder under the site's root: '' or 'zh/'."""
-    return EDITIONS[language(config)][1]
+def edition(config):
+    return this_edition(config)
 
 
 def words(config):
-    return WORDS[language(config)]
+    """WORDS in the edition's language."""
+    return {key: _(text) for key, text in WORDS.items()}
 
 
 def url(config, target, docname=None):
@@ -69,8 +59,8 @@ def url(config, target, docname=None):
     the PDF, which sits in its edition's folder of the site)."""
     up = "../" * (docname.count("/") if docname is not None else 0)
     if target == "pdf":
-        return up + PDFS[language(config)]
-    return up + "../" * folder(config).count("/") + BUNDLE
+        return up + edition(config).pdf
+    return up + "../" * edition(config).folder.count("/") + BUNDLE
 
 
 def download_role(name, rawtext, text, lineno, inliner, options=None, content=None):
@@ -229,7 +219,8 @@ LATIN_PUNCTUATION = (r'\xeCJKDeclareCharClass{Default}{"00B7, "00D7, "2013, "201
 
 def latex_punctuation(app, config):
     preamble = config.latex_elements.get("preamble", "")
-    if language(config) == "en" and LATIN_PUNCTUATION not in preamble:
+    cjk = (config.language or "en").split("_")[0] in ("zh", "ja", "ko")
+    if not cjk and LATIN_PUNCTUATION not in preamble:
         config.latex_elements["preamble"] = preamble + "\n" + LATIN_PUNCTUATION
 
 

@@ -1,19 +1,21 @@
-"""Two editions of the book from one source: English and Chinese (zh_CN).
+"""The book's editions from one source: English, and Chinese (zh_CN) so far.
 
-The Chinese edition is the same Sphinx project built with ``language=zh_CN``
-(tools/translations.py); its prose comes from the gettext catalogs in
-``locales/zh_CN/LC_MESSAGES/book/``. This extension adds what the theme stack
-lacks for a second language, with public Sphinx APIs except for one backport
-(the search index below):
+The editions are the rows of ``book_editions`` in _config.yml (edition_table.py).
+Each translated edition is the same Sphinx project built with its ``language``
+(tools/build_book.py); its prose comes from the gettext catalogs in
+``locales/<language>/LC_MESSAGES/book/``. This extension adds what the theme
+stack lacks for a second language, with public Sphinx APIs except for one
+backport (the search index below):
 
 * an edition switch in every page's header that links to the same page in the
-  other edition (English at the site root, Chinese under ``zh/``);
+  other editions (English at the site root, the others in their folders);
 * the theme's own words in Chinese. ``locales/zh_CN/LC_MESSAGES/sphinx.po``
   translates template strings and the search box (Jupyter Book writes that text
   into the theme options in English); ``booktheme.po`` adds the header-button
   words that sphinx-book-theme's catalog lacks, and replaces those it words
-  unidiomatically for Chinese; the two sidebar toggles get templates whose
-  tooltips go through translation;
+  unidiomatically for Chinese (compiled at build time into the build folder, with
+  a warning, an error under -W, where a translated edition lacks it); the two
+  sidebar toggles get templates whose tooltips go through translation;
 * a faster Chinese search index: Sphinx's indexer remembers every Latin word it
   has seen in a list and scans that list for every word it stems, which made
   indexing this book quadratic (a third of the Chinese build's time); the same
@@ -25,20 +27,32 @@ lacks for a second language, with public Sphinx APIs except for one backport
 
 from pathlib import Path
 
+from edition_table import CONFIG, by_language, edition_table
 from sphinx import addnodes
 from sphinx.locale import get_translation
 from sphinx.locale import init as init_locale
 from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
+from sphinx.util import logging
 from sphinx.util.i18n import docname_to_domain
 
 HERE = Path(__file__).parent
-EDITIONS = {"en": ("English", ""), "zh_CN": ("中文", "zh/")}
 BOOKTHEME = "booktheme"
+logger = logging.getLogger(__name__)
 
 
 def _language(config):
     return config.language or "en"
+
+
+def editions(config):
+    """Every edition (edition_table.Edition), from the config's table."""
+    return edition_table(getattr(config, CONFIG))
+
+
+def this_edition(config):
+    """The edition this build makes."""
+    return by_language(editions(config), config.language)
 
 
 def setup_theme(app, config):
@@ -52,18 +66,37 @@ def setup_theme(app, config):
     config.html_static_path.append(str(HERE / "static"))
 
 
-def _booktheme_fixes(app):
-    """{the theme's word: ours} for every header-button word our catalog holds."""
+def _booktheme_po(app):
+    return Path(app.srcdir, "locales", _language(app.config), "LC_MESSAGES",
+                f"{BOOKTHEME}.po")
+
+
+def compile_booktheme(app):
+    """The edition's header-button words: its booktheme.po, compiled into the
+    build folder (never the source tree) and added after the theme's catalog, so
+    that ours fills the words it lacks; fix_header_buttons replaces the ones it
+    has where ours differs. A translated edition without one gets a warning."""
+    from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    path = Path(app.srcdir, "locales", _language(app.config), "LC_MESSAGES",
-                f"{BOOKTHEME}.po")
-    if not path.exists():
-        return {}
+    _FIXES.clear()
+    if this_edition(app.config).root:
+        return
+    po_path = _booktheme_po(app)
+    if not po_path.exists():
+        logger.warning(f"{po_path} is missing: the header buttons of the "
+                       f"{_language(app.config)} edition stay in the theme's words")
+        return
+    locales = Path(app.doctreedir, "booktheme-locales")
+    mo_path = locales / _language(app.config) / "LC_MESSAGES" / f"{BOOKTHEME}.mo"
+    mo_path.parent.mkdir(parents=True, exist_ok=True)
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    with mo_path.open("wb") as mo:
+        write_mo(mo, catalog)
+    app.add_message_catalog(BOOKTHEME, str(locales))
     theirs = get_translation(BOOKTHEME)
-    with path.open("rb") as handle:
-        return {theirs(m.id): m.string for m in read_po(handle)
-                if m.id and m.string}
+    _FIXES.update({theirs(m.id): m.string for m in catalog if m.id and m.string})
 
 
 def add_switch(app, pagename, templatename, context, doctree):
@@ -71,13 +104,13 @@ def add_switch(app, pagename, templatename, context, doctree):
 
     Runs before the theme drops header templates that render empty (at the
     default priority, 500), so the links must be in the context by then."""
-    language = _language(app.config)
-    depth = pagename.count("/") + EDITIONS.get(language, EDITIONS["en"])[1].count("/")
+    this = this_edition(app.config)
+    depth = pagename.count("/") + this.folder.count("/")
     context["edition_links"] = [
-        {"code": code.replace("_", "-"), "label": label,
+        {"code": other.html_lang, "label": other.label,
          # up to the site root, then down into the other edition
-         "url": "../" * depth + prefix + pagename + ".html"}
-        for code, (label, prefix) in EDITIONS.items() if code != language]
+         "url": "../" * depth + other.folder + pagename + ".html"}
+        for other in editions(app.config) if other != this]
     end = context.get("theme_article_header_end") or []
     if isinstance(end, str):
         end = [item.strip() for item in end.split(",") if item.strip()]
@@ -85,11 +118,6 @@ def add_switch(app, pagename, templatename, context, doctree):
 
 
 _FIXES = {}  # {the theme's word: ours}, read once per build (builder-inited)
-
-
-def read_booktheme_fixes(app):
-    _FIXES.clear()
-    _FIXES.update(_booktheme_fixes(app))
 
 
 def fix_header_buttons(app, pagename, templatename, context, doctree):
@@ -147,27 +175,20 @@ class SearchChineseIndexedTerms(SearchChinese):
         self.latin_terms = _Terms()
 
 
-def _compile(po_path):
-    """Write the .mo next to a .po (Sphinx compiles only page catalogs itself)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    with po_path.open("rb") as source, po_path.with_suffix(".mo").open("wb") as mo:
-        write_mo(mo, read_po(source))
+def check_editions(app, config):
+    """The table is read (and checked) once, before anything uses it, and this
+    build's language must be one of its editions."""
+    this_edition(config)
 
 
 def setup(app):
+    app.add_config_value(CONFIG, [], "html", types=[list])
+    app.connect("config-inited", check_editions, priority=100)
     app.connect("config-inited", setup_theme)
     app.add_transform(TranslateTocCaptions)
     app.add_search_language(SearchChineseIndexedTerms)
     app.add_css_file("editions.css")
     app.connect("html-page-context", add_switch, priority=400)
-    app.connect("builder-inited", read_booktheme_fixes)
+    app.connect("builder-inited", compile_booktheme)
     app.connect("html-page-context", fix_header_buttons, priority=900)
-    locales = Path(app.srcdir, "locales")
-    for po_path in locales.glob(f"*/LC_MESSAGES/{BOOKTHEME}.po"):
-        _compile(po_path)
-    # Registered after the theme's own catalog, ours fills the words it lacks;
-    # add_switch replaces the ones it has where ours differs.
-    app.add_message_catalog(BOOKTHEME, str(locales))
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -8,7 +8,7 @@ chapter's identical cells per environment) and the list of remaining
 differences with their reasons, at build time, so the page cannot drift from
 the record. The tables hold data, not prose: their paragraphs are marked not
 translatable, so the gettext builder does not extract them, and their few
-header words come from WORDS in the edition's language. Chapter names are
+header words come from WORDS, translated by the edition's sphinx.po. Chapter names are
 ``doc`` references, which Sphinx fills with each edition's own chapter titles.
 """
 
@@ -17,35 +17,28 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
 RECORD = Path("benchmarks") / "results" / "matrix.json"
 PACKAGES = ["python", "torch", "numpy", "matplotlib", "ipywidgets", "scikit-learn"]
 ORDER = ["colab", "pinned", "latest"]  # oldest torch first
-WORDS = {
-    "en": {"environment": "environment", "what": "what it is", "date": "run on",
-           "versions": "versions",
-           "chapter": "chapter", "identical": "cells identical: {env}",
-           "none": "No other differences: every cell printed what the book shows.",
-           "colab": "Google Colab's stack", "pinned": "requirements.lock",
-           "latest": "the newest torch, the lock's other pins",
-           "difference": "{chapter}, cell {cell}, under {env}: {reason}",
-           "missing": "The record benchmarks/results/matrix.json is missing: run "
-                      "tools/matrix.py."},
-    "zh_CN": {"environment": "环境", "what": "说明", "date": "运行日期",
-              "versions": "版本",
-              "chapter": "章节", "identical": "输出一致的单元格：{env}",
-              "none": "没有其他差异：每个单元格的输出都与书中所示一致。",
-              "colab": "Google Colab 的软件栈", "pinned": "requirements.lock",
-              "latest": "最新的 torch，其余依赖同锁定文件",
-              "difference": "{chapter}，{env} 下的单元格 {cell}：{reason}",
-              "missing": "缺少记录 benchmarks/results/matrix.json：请运行 "
-                         "tools/matrix.py。"},
-}
+# In English; each edition's locales/<language>/LC_MESSAGES/sphinx.po translates
+# them (Sphinx's own catalog).
+WORDS = {"environment": "environment", "what": "what it is", "date": "run on",
+         "versions": "versions",
+         "chapter": "chapter", "identical": "cells identical: {env}",
+         "none": "No other differences: every cell printed what the book shows.",
+         "colab": "Google Colab's stack", "pinned": "requirements.lock",
+         "latest": "the newest torch, the lock's other pins",
+         "difference": "{chapter}, cell {cell}, under {env}: {reason}",
+         "missing": "The record benchmarks/results/matrix.json is missing: run "
+                    "tools/matrix.py."}
 
 
 def words(config):
-    return WORDS.get(config.language or "en", WORDS["en"])
+    """WORDS in the edition's language."""
+    return {key: _(text) for key, text in WORDS.items()}
 
 
 def para(content):

@@ -18,6 +18,12 @@ lacks for a second language, with public Sphinx APIs except for one backport
   has seen in a list and scans that list for every word it stems, which made
   indexing this book quadratic (a third of the Chinese build's time); the same
   indexer with a set gives the same index;
+* the folds of hidden cells in Chinese: myst-nb fills the ``{type}`` of
+  "Show code cell {type}" with an English word ("content", "source",
+  "output(s)"); ``sphinx.po`` translates those words in the context
+  ``code cell fold``, and a post-transform puts them into the folds;
+* "Launch on" + " Colab" in Chinese word order ("在 Colab 中启动"): a header-button
+  word of ``booktheme.po`` may hold ``{name}``, where the platform's name goes;
 * translated toctree captions ("Chapters", "Reference"): sphinx-external-toc
   inserts the toctrees from _toc.yml after Sphinx has translated the page, so
   their captions are looked up in the page's catalog once they are there.
@@ -30,11 +36,14 @@ from sphinx.locale import get_translation
 from sphinx.locale import init as init_locale
 from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.i18n import docname_to_domain
 
 HERE = Path(__file__).parent
 EDITIONS = {"en": ("English", ""), "zh_CN": ("中文", "zh/")}
 BOOKTHEME = "booktheme"
+FOLD_TYPES = ("content", "source", "output", "outputs")  # myst-nb's {type} words
+FOLD_CONTEXT = "code cell fold"  # their msgctxt in sphinx.po
 
 
 def _language(config):
@@ -96,11 +105,20 @@ def fix_header_buttons(app, pagename, templatename, context, doctree):
     """Our words for the header buttons, after sphinx-book-theme made them (501)."""
     fixes = _FIXES
 
+    def fixed(text):
+        if text in fixes:
+            return fixes[text]
+        # "Launch on" + " Colab": ours may place the name ("在 {name} 中启动")
+        for theirs, ours in fixes.items():
+            if "{name}" in ours and text.startswith(theirs + " "):
+                return ours.replace("{name}", text[len(theirs) + 1:])
+        return text
+
     def fix(buttons):
         for button in buttons:
             for key in ("tooltip", "label", "text"):
-                if button.get(key) in fixes:
-                    button[key] = fixes[button[key]]
+                if isinstance(button.get(key), str):
+                    button[key] = fixed(button[key])
             fix(button.get("buttons", []))
 
     fix(context.get("header_buttons", []))
@@ -126,6 +144,34 @@ class TranslateTocCaptions(SphinxTransform):
         if found:
             for toctree in toctrees:
                 toctree["caption"] = catalog.gettext(toctree["caption"])
+
+
+class TranslateFoldTypes(SphinxPostTransform):
+    """The word that myst-nb put into a fold's {type} ("content"), translated.
+
+    myst-nb's HideInputCells (priority 199) replaces "{type}" in the fold's
+    prompts with an English word; this runs after it and swaps each prompt
+    made from the configured (translated) template for the same template with
+    the word from sphinx.po (context FOLD_CONTEXT). In English it changes
+    nothing; a cell that sets its own prompt keeps it."""
+
+    default_priority = 200
+    formats = ("html",)
+
+    def run(self, **kwargs):
+        from myst_nb.sphinx_ import HideCodeCellNode
+
+        translator = self.app.translator
+        swaps = {}
+        for template in (self.config.nb_code_prompt_show,
+                         self.config.nb_code_prompt_hide):
+            for word in FOLD_TYPES:
+                ours = translator.pgettext(FOLD_CONTEXT, word)
+                swaps[template.replace("{type}", word)] = template.replace(
+                    "{type}", ours)
+        for node in self.document.findall(HideCodeCellNode):
+            for key in ("prompt_show", "prompt_hide"):
+                node[key] = swaps.get(node[key], node[key])
 
 
 class _Terms(set):
@@ -159,6 +205,7 @@ def _compile(po_path):
 def setup(app):
     app.connect("config-inited", setup_theme)
     app.add_transform(TranslateTocCaptions)
+    app.add_post_transform(TranslateFoldTypes)
     app.add_search_language(SearchChineseIndexedTerms)
     app.add_css_file("editions.css")
     app.connect("html-page-context", add_switch, priority=400)

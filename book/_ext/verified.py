@@ -24,7 +24,7 @@ PACKAGES = ["python", "torch", "numpy", "matplotlib", "ipywidgets", "scikit-lear
 ORDER = ["colab", "pinned", "latest"]  # oldest torch first
 WORDS = {
     "en": {"environment": "environment", "what": "what it is", "date": "run on",
-           "versions": "versions",
+           "versions": "versions", "sep": ", ",
            "chapter": "chapter", "identical": "cells identical: {env}",
            "none": "No other differences: every cell printed what the book shows.",
            "colab": "Google Colab's stack", "pinned": "requirements.lock",
@@ -33,7 +33,7 @@ WORDS = {
            "missing": "The record benchmarks/results/matrix.json is missing: run "
                       "tools/matrix.py."},
     "zh_CN": {"environment": "环境", "what": "说明", "date": "运行日期",
-              "versions": "版本",
+              "versions": "版本", "sep": "、",
               "chapter": "章节", "identical": "输出一致的单元格：{env}",
               "none": "没有其他差异：每个单元格的输出都与书中所示一致。",
               "colab": "Google Colab 的软件栈", "pinned": "requirements.lock",
@@ -70,10 +70,11 @@ def table(header, rows):
     return nodes.table("", group, classes=["mbm-verified"])
 
 
-def versions(found):
-    """'Python 3.13.0, torch 2.11.0, ...' (a wheel's +cpu/+cu tag left out)."""
-    return ", ".join(f"{'Python' if p == 'python' else p} "
-                     f"{found[p].split('+')[0]}" for p in PACKAGES if p in found)
+def versions(found, sep=", "):
+    """'Python 3.13.0, torch 2.11.0, ...' (a wheel's +cpu/+cu tag left out);
+    the Chinese table cell lists them with '、'."""
+    return sep.join(f"{'Python' if p == 'python' else p} "
+                    f"{found[p].split('+')[0]}" for p in PACKAGES if p in found)
 
 
 def chapter_link(stem):
@@ -95,7 +96,8 @@ class VerifiedDirective(SphinxDirective):
         first = table([say["environment"], say["what"], say["versions"],
                        say["date"]],
                       [[name, say.get(name, envs[name]["describe"]),
-                        versions(envs[name]["versions"]), envs[name]["date"]]
+                        versions(envs[name]["versions"], say["sep"]),
+                        envs[name]["date"]]
                        for name in names])
         stems = sorted({s for env in envs.values() for s in env["chapters"]})
         second = table(

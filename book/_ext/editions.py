@@ -24,6 +24,11 @@ lacks for a second language, with public Sphinx APIs except for one backport
   ``code cell fold``, and a post-transform puts them into the folds;
 * "Launch on" + " Colab" in Chinese word order ("在 Colab 中启动"): a header-button
   word of ``booktheme.po`` may hold ``{name}``, where the platform's name goes;
+* figure alt texts in the catalogs: a code cell's figure takes its alt text from
+  the cell's metadata (``mystnb.image.alt``), and Sphinx translates an image's
+  alt like a paragraph; but for the gettext builder myst-nb picks an output's
+  text/plain over its image/png, which would leave the figures, and their alt
+  texts, out of the templates, so this extension tells it to prefer the image;
 * translated toctree captions ("Chapters", "Reference"): sphinx-external-toc
   inserts the toctrees from _toc.yml after Sphinx has translated the page, so
   their captions are looked up in the page's catalog once they are there.
@@ -57,6 +62,9 @@ def setup_theme(app, config):
     # the fold of hidden cells (myst-nb): "Show code cell {type}" and its twin
     config.nb_code_prompt_show = _(config.nb_code_prompt_show)
     config.nb_code_prompt_hide = _(config.nb_code_prompt_hide)
+    # the gettext builder sees a figure (and extracts its alt text), not its repr
+    config.nb_mime_priority_overrides = [*config.nb_mime_priority_overrides,
+                                         ("gettext", "image/png", 5)]
     config.templates_path.insert(0, str(HERE / "templates"))
     config.html_static_path.append(str(HERE / "static"))
 

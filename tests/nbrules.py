@@ -329,7 +329,36 @@ def rule_asserts(nb, path):
     return [] if n >= 5 else [f"only {n} assert statements; pin the facts taught"]
 
 
+# An alt text that is only a file name or path, as Sphinx writes when none is given.
+PATH_LIKE = re.compile(r"^\S*[/\\]\S*$|\.(png|jpe?g|svg|gif)$", re.IGNORECASE)
+MIN_ALT_WORDS = 5
+
+
+def rule_figure_alt(nb, path):
+    """Every figure a code cell stores has an alt text that says what it shows,
+    in the cell's metadata (`"mystnb": {"image": {"alt": "..."}}`, which myst-nb
+    gives the <img> and Sphinx translates through the page's catalog): not
+    missing, not empty, not a path, a sentence of at least a few words."""
+    problems = []
+    for i, cell in enumerate(code_cells(nb)):
+        if not any(key.startswith("image/") for output in cell.get("outputs", [])
+                   for key in output.get("data", {})):
+            continue
+        alt = cell["metadata"].get("mystnb", {}).get("image", {}).get("alt")
+        where = f"code cell {i + 1} stores a figure"
+        if not isinstance(alt, str) or not alt.strip():
+            problems.append(f"{where} without an alt text (cell metadata "
+                            "mystnb.image.alt: what the reader should see)")
+        elif PATH_LIKE.search(alt.strip()):
+            problems.append(f"{where} whose alt text is a path: {alt!r}")
+        elif len(alt.split()) < MIN_ALT_WORDS:
+            problems.append(f"{where} whose alt text is too short to describe "
+                            f"it: {alt!r}")
+    return problems
+
+
 RULES = [rule_title_and_badge, rule_sections, rule_kernelspec,
          rule_executed_in_order, rule_cell_length, rule_clean_outputs,
          rule_standalone, rule_nbval_markers, rule_solutions_hidden,
-         rule_plumbing_removed, rule_asserts, rule_experiments, rule_wrong_answers]
+         rule_plumbing_removed, rule_asserts, rule_experiments, rule_wrong_answers,
+         rule_figure_alt]

@@ -58,6 +58,15 @@ def stream(text):
     return {"output_type": "stream", "name": "stdout", "text": text}
 
 
+def figure():
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": "iVBORw0KGgo=\n",
+                     "text/plain": "<Figure size 640x480 with 1 Axes>"}}
+
+
+FIGURE_ALT = "Two ones in a bar chart, both bars of height 1."
+
+
 def good_notebook():
     badge = BADGE.format(url=colab_url("book/07_example"))
     cells = [
@@ -69,7 +78,8 @@ def good_notebook():
         code("x = torch.ones(2)\nassert x.sum() == 2\nassert x.shape == (2,)\n"
              "assert x.dtype == torch.float32\nassert x.numel() == 2\n"
              "assert x.dim() == 1\nprint(x.shape)", 2,
-             [stream("torch.Size([2])\n")],
+             [stream("torch.Size([2])\n"), figure()],
+             mystnb={"image": {"alt": FIGURE_ALT}},
              experiments=[{"name": "three ones", "replace": "torch.ones(2)",
                            "with": "torch.ones(3)"}]),                       # 5
         code("print(torch.rand(1).item())", 3, [stream("0.49\n")],
@@ -180,6 +190,15 @@ CASES = {
         set_metadata(5, experiments=[
             {"name": "same", "replace": "ones(2)", "with": "ones(3)"},
             {"name": "same", "replace": "numel", "with": "nelement"}]),
+    ],
+    "rule_figure_alt": [
+        lambda nb: nb["cells"][5]["metadata"].pop("mystnb"),
+        set_metadata(5, mystnb={"image": {"alt": " "}}),
+        set_metadata(5, mystnb={"image": {"alt": "_build/jupyter_execute/0ad5.png"}}),
+        set_metadata(5, mystnb={"image": {"alt": "figure.png"}}),
+        set_metadata(5, mystnb={"image": {"alt": "a plot"}}),
+        set_metadata(5, mystnb={"image": {"width": "80%"}}),
+        lambda nb: nb["cells"][3]["outputs"].append(figure()),
     ],
     "rule_wrong_answers": [
         set_metadata(CHECKER, wrong_answers=[]),

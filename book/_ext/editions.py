@@ -20,6 +20,17 @@ backport (the search index below):
   has seen in a list and scans that list for every word it stems, which made
   indexing this book quadratic (a third of the Chinese build's time); the same
   indexer with a set gives the same index;
+* the folds of hidden cells in Chinese: myst-nb fills the ``{type}`` of
+  "Show code cell {type}" with an English word ("content", "source",
+  "output(s)"); ``sphinx.po`` translates those words in the context
+  ``code cell fold``, and a post-transform puts them into the folds;
+* "Launch on" + " Colab" in Chinese word order ("在 Colab 中启动"): a header-button
+  word of ``booktheme.po`` may hold ``{name}``, where the platform's name goes;
+* figure alt texts in the catalogs: a code cell's figure takes its alt text from
+  the cell's metadata (``mystnb.image.alt``), and Sphinx translates an image's
+  alt like a paragraph; but for the gettext builder myst-nb picks an output's
+  text/plain over its image/png, which would leave the figures, and their alt
+  texts, out of the templates, so this extension tells it to prefer the image;
 * translated toctree captions ("Chapters", "Reference"): sphinx-external-toc
   inserts the toctrees from _toc.yml after Sphinx has translated the page, so
   their captions are looked up in the page's catalog once they are there.
@@ -33,12 +44,15 @@ from sphinx.locale import get_translation
 from sphinx.locale import init as init_locale
 from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.i18n import docname_to_domain
 
 HERE = Path(__file__).parent
 BOOKTHEME = "booktheme"
 logger = logging.getLogger(__name__)
+FOLD_TYPES = ("content", "source", "output", "outputs")  # myst-nb's {type} words
+FOLD_CONTEXT = "code cell fold"  # their msgctxt in sphinx.po
 
 
 def _language(config):
@@ -62,6 +76,9 @@ def setup_theme(app, config):
     # the fold of hidden cells (myst-nb): "Show code cell {type}" and its twin
     config.nb_code_prompt_show = _(config.nb_code_prompt_show)
     config.nb_code_prompt_hide = _(config.nb_code_prompt_hide)
+    # the gettext builder sees a figure (and extracts its alt text), not its repr
+    config.nb_mime_priority_overrides = [*config.nb_mime_priority_overrides,
+                                         ("gettext", "image/png", 5)]
     config.templates_path.insert(0, str(HERE / "templates"))
     config.html_static_path.append(str(HERE / "static"))
 
@@ -124,11 +141,20 @@ def fix_header_buttons(app, pagename, templatename, context, doctree):
     """Our words for the header buttons, after sphinx-book-theme made them (501)."""
     fixes = _FIXES
 
+    def fixed(text):
+        if text in fixes:
+            return fixes[text]
+        # "Launch on" + " Colab": ours may place the name ("在 {name} 中启动")
+        for theirs, ours in fixes.items():
+            if "{name}" in ours and text.startswith(theirs + " "):
+                return ours.replace("{name}", text[len(theirs) + 1:])
+        return text
+
     def fix(buttons):
         for button in buttons:
             for key in ("tooltip", "label", "text"):
-                if button.get(key) in fixes:
-                    button[key] = fixes[button[key]]
+                if isinstance(button.get(key), str):
+                    button[key] = fixed(button[key])
             fix(button.get("buttons", []))
 
     fix(context.get("header_buttons", []))
@@ -154,6 +180,34 @@ class TranslateTocCaptions(SphinxTransform):
         if found:
             for toctree in toctrees:
                 toctree["caption"] = catalog.gettext(toctree["caption"])
+
+
+class TranslateFoldTypes(SphinxPostTransform):
+    """The word that myst-nb put into a fold's {type} ("content"), translated.
+
+    myst-nb's HideInputCells (priority 199) replaces "{type}" in the fold's
+    prompts with an English word; this runs after it and swaps each prompt
+    made from the configured (translated) template for the same template with
+    the word from sphinx.po (context FOLD_CONTEXT). In English it changes
+    nothing; a cell that sets its own prompt keeps it."""
+
+    default_priority = 200
+    formats = ("html",)
+
+    def run(self, **kwargs):
+        from myst_nb.sphinx_ import HideCodeCellNode
+
+        translator = self.app.translator
+        swaps = {}
+        for template in (self.config.nb_code_prompt_show,
+                         self.config.nb_code_prompt_hide):
+            for word in FOLD_TYPES:
+                ours = translator.pgettext(FOLD_CONTEXT, word)
+                swaps[template.replace("{type}", word)] = template.replace(
+                    "{type}", ours)
+        for node in self.document.findall(HideCodeCellNode):
+            for key in ("prompt_show", "prompt_hide"):
+                node[key] = swaps.get(node[key], node[key])
 
 
 class _Terms(set):
@@ -186,6 +240,7 @@ def setup(app):
     app.connect("config-inited", check_editions, priority=100)
     app.connect("config-inited", setup_theme)
     app.add_transform(TranslateTocCaptions)
+    app.add_post_transform(TranslateFoldTypes)
     app.add_search_language(SearchChineseIndexedTerms)
     app.add_css_file("editions.css")
     app.connect("html-page-context", add_switch, priority=400)

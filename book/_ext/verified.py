@@ -24,9 +24,9 @@ RECORD = Path("benchmarks") / "results" / "matrix.json"
 PACKAGES = ["python", "torch", "numpy", "matplotlib", "ipywidgets", "scikit-learn"]
 ORDER = ["colab", "pinned", "latest"]  # oldest torch first
 # In English; each edition's locales/<language>/LC_MESSAGES/sphinx.po translates
-# them (Sphinx's own catalog).
+# them (Sphinx's own catalog; ", " is 、 in Chinese).
 WORDS = {"environment": "environment", "what": "what it is", "date": "run on",
-         "versions": "versions",
+         "versions": "versions", "sep": ", ",
          "chapter": "chapter", "identical": "cells identical: {env}",
          "none": "No other differences: every cell printed what the book shows.",
          "colab": "Google Colab's stack", "pinned": "requirements.lock",
@@ -63,10 +63,11 @@ def table(header, rows):
     return nodes.table("", group, classes=["mbm-verified"])
 
 
-def versions(found):
-    """'Python 3.13.0, torch 2.11.0, ...' (a wheel's +cpu/+cu tag left out)."""
-    return ", ".join(f"{'Python' if p == 'python' else p} "
-                     f"{found[p].split('+')[0]}" for p in PACKAGES if p in found)
+def versions(found, sep=", "):
+    """'Python 3.13.0, torch 2.11.0, ...' (a wheel's +cpu/+cu tag left out);
+    the Chinese table cell lists them with '、'."""
+    return sep.join(f"{'Python' if p == 'python' else p} "
+                    f"{found[p].split('+')[0]}" for p in PACKAGES if p in found)
 
 
 def chapter_link(stem):
@@ -88,7 +89,8 @@ class VerifiedDirective(SphinxDirective):
         first = table([say["environment"], say["what"], say["versions"],
                        say["date"]],
                       [[name, say.get(name, envs[name]["describe"]),
-                        versions(envs[name]["versions"]), envs[name]["date"]]
+                        versions(envs[name]["versions"], say["sep"]),
+                        envs[name]["date"]]
                        for name in names])
         stems = sorted({s for env in envs.values() for s in env["chapters"]})
         second = table(

@@ -58,14 +58,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 from benchmark_tables import readme_tables  # noqa: E402
 from bookinfo import (  # noqa: E402
     BENCHMARK_RESULTS,
+    BOOK,
     BUDGETS,
-    BUILD,
     CHROMIUM,
     ROOT,
     page_weight,
+    site_root,
 )
 
-BOOK = ROOT / "book"
 VENV_BIN = Path(sys.executable).parent
 # The README's test commands (run from the repository root).
 FULL_TESTS = ["pytest"]
@@ -142,7 +142,7 @@ def time_build():
                           ("en", ["--edition", "en"])]:
         with tempfile.TemporaryDirectory() as tmp:
             result[name] = time_command([*tool, *options, "--output", tmp], ROOT)
-            html = Path(tmp) / BUILD / "html"
+            html = site_root(tmp)
             if name == "en":
                 result["page_weight"] = {
                     page.stem: {"html_bytes": w, "images": len(images),

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from bookinfo import EDITIONS, ROOT, edition_table, editions
+from bookinfo import EDITIONS, ROOT, edition_table, editions, site_root
 
 FRENCH = {"name": "fr", "language": "fr", "label": "Français"}
 COPIED = ["book", "locales", "tools", "benchmarks/results", "_config.yml", "_toc.yml"]
@@ -74,7 +74,7 @@ def test_a_third_language_is_one_row_plus_its_catalogs(french_copy):
     french = {e.name: e for e in editions(copy)}["fr"]
     assert (french.folder, french.pdf, french.html_lang) == (
         "fr/", "module-by-module-fr.pdf", "fr")
-    page = (copy / "_build" / "html" / "fr" / "book" / "glossary.html").read_text(
+    page = (site_root(copy) / french.folder / "book" / "glossary.html").read_text(
         encoding="utf-8")
     assert re.search(r'<html[^>]* lang="fr"', page), "the page's language"
     switches = re.findall(r'<a[^>]*class="[^"]*edition-switch[^"]*"[^>]*>', page)

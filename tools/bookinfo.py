@@ -214,6 +214,12 @@ def assert_counts(nb):
     return counts
 
 
+def site_root(output=None):
+    """The built site's root folder (the English edition) for an output folder
+    (default: this checkout): <output>/_build/html."""
+    return Path(output or ROOT) / BUILD / "html"
+
+
 def editions(root=ROOT):
     """The book's editions (edition_table.Edition), in _config.yml's order."""
     config = load_yaml(Path(root) / "_config.yml")["sphinx"]["config"]

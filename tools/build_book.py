@@ -31,14 +31,9 @@ import zipfile
 from pathlib import Path
 
 import translations
-from bookinfo import BUILD, BUNDLE, EDITIONS, ROOT
+from bookinfo import BUILD, BUNDLE, EDITIONS, ROOT, site_root
 
 BUNDLE_FOLDER = "module-by-module"  # what the zip unpacks into
-
-
-def site_root(output=None):
-    """The site's root folder (the English edition) for an output folder."""
-    return Path(output or ROOT) / BUILD / "html"
 
 
 def build(name, output=None):

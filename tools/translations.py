@@ -36,7 +36,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from bookinfo import BUILD, EDITIONS, ROOT
+from bookinfo import BUILD, EDITIONS, ROOT, site_root
 
 LOCALES = ROOT / "locales"
 GETTEXT = ROOT / BUILD / "gettext"
@@ -333,7 +333,7 @@ def main(argv=None):
             # the edition, built as tools/build_book.py builds it, but with
             # warnings reported rather than fatal, to list every problem
             edition = edition_of(language)
-            html = ROOT / BUILD / "html" / edition.folder
+            html = site_root() / edition.folder
             if build_sphinx("html", html, ROOT / BUILD / f".doctrees-{edition.name}",
                             {"language": language}, strict=False):
                 return 1

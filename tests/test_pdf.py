@@ -116,10 +116,11 @@ def titles(edition):
     """The titles of the chapters and of the glossary, in the edition's language
     (a Chinese title from the page's catalog, with the heading's escape undone)."""
     pages = [*toc_chapters(), "book/glossary"]
-    if edition == "en":
+    language = EDITIONS[edition].language
+    if EDITIONS[edition].root:
         return [page_title(d) for d in pages]
-    return [{m.id: m.string for m in read_catalog(d)}[page_title(d)].replace("\\.", ".")
-            for d in pages]
+    return [{m.id: m.string for m in read_catalog(language, d)}[page_title(d)]
+            .replace("\\.", ".") for d in pages]
 
 
 def squeeze(text):

@@ -61,6 +61,10 @@ def french_copy(tmp_path_factory):
     (copy / "_config.yml").write_text(config_text, encoding="utf-8")
     # ... plus its catalogs
     shutil.copytree(copy / "locales" / "zh_CN", copy / "locales" / "fr")
+    # Test scaffolding, not part of adding a language: one page (the glossary,
+    # which links to no chapter) instead of the whole book, for speed.
+    (copy / "_toc.yml").write_text("format: jb-book\nroot: book/glossary\n",
+                                   encoding="utf-8")
     proc = subprocess.run([sys.executable, str(copy / "tools" / "build_book.py"),
                            "--edition", "fr"], cwd=copy, capture_output=True,
                           text=True)
@@ -80,6 +84,7 @@ def test_a_third_language_is_one_row_plus_its_catalogs(french_copy):
     switches = re.findall(r'<a[^>]*class="[^"]*edition-switch[^"]*"[^>]*>', page)
     hrefs = sorted(re.search(r'href="([^"]+)"', a).group(1) for a in switches)
     assert hrefs == ["../../book/glossary.html", "../../zh/book/glossary.html"], hrefs
+    assert (site_root(copy) / "fr" / "index.html").exists(), "the redirect to the root"
     assert "module-by-module-fr.pdf" in page, "the download menu's PDF"
     assert not (copy / "locales" / "fr" / "LC_MESSAGES" / "booktheme.mo").exists(), (
         "the header words' catalog is compiled into the build folder, not locales/")

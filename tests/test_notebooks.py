@@ -265,7 +265,7 @@ def test_in_kernel_checks_can_fail(tmp_path):
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nb, path)
     # (the -k words avoid the test's own name, which the tmp folder carries)
-    for select, passed in (("not baseline", 7),
+    for select, passed in (("not another", 7),  # not the other-CPU run
                            ("small or fine or one or itself or section", 3)):
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-n", "0", "-q",

@@ -233,11 +233,16 @@ def frame_text(language, msgid, root=ROOT):
     """`msgid` in `language`, from the edition's hand-kept frame catalog
     (locales/<language>/LC_MESSAGES/sphinx.po, which the site's extensions also
     read through Sphinx); English, and a missing translation, give msgid."""
-    from babel.messages.pofile import read_po
-
     path = Path(root) / "locales" / language / "LC_MESSAGES" / "sphinx.po"
     if language == "en" or not path.exists():
         return msgid
-    with path.open("rb") as handle:
-        message = read_po(handle).get(msgid)
-    return message.string if message is not None and message.string else msgid
+    return _frame_catalog(str(path), path.stat().st_mtime_ns).get(msgid) or msgid
+
+
+@functools.lru_cache(maxsize=8)
+def _frame_catalog(path, mtime_ns):
+    """{msgid: msgstr} of a frame catalog, read once while the file is unchanged."""
+    from babel.messages.pofile import read_po
+
+    with open(path, "rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id and m.string}

@@ -301,8 +301,8 @@ def sync_stamp_translation(docname, root, write):
     import translations
 
     changes = []
+    line = stamp(docname, root)
     for language in translations.LANGUAGES:
-        line = stamp(docname, root)
         path = translations.catalog_path(language, docname).relative_to(ROOT)
         path = Path(root) / path
         if not path.exists():

@@ -45,10 +45,6 @@ CJK = re.compile("[\u2e80-\u9fff\uff00-\uffef]")
 BROWSER_ONLY = re.compile(r"<IPython\.core\.display\.(HTML|Javascript) object>")
 
 
-def edition(config):
-    return this_edition(config)
-
-
 def words(config):
     """WORDS in the edition's language."""
     return {key: _(text) for key, text in WORDS.items()}
@@ -59,8 +55,8 @@ def url(config, target, docname=None):
     the PDF, which sits in its edition's folder of the site)."""
     up = "../" * (docname.count("/") if docname is not None else 0)
     if target == "pdf":
-        return up + edition(config).pdf
-    return up + "../" * edition(config).folder.count("/") + BUNDLE
+        return up + this_edition(config).pdf
+    return up + "../" * this_edition(config).folder.count("/") + BUNDLE
 
 
 def download_role(name, rawtext, text, lineno, inliner, options=None, content=None):

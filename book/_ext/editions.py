@@ -13,8 +13,9 @@ backport (the search index below):
   translates template strings and the search box (Jupyter Book writes that text
   into the theme options in English); ``booktheme.po`` adds the header-button
   words that sphinx-book-theme's catalog lacks, and replaces those it words
-  unidiomatically for Chinese (compiled at build time into the build folder, with
-  a warning, an error under -W, where a translated edition lacks it); the two
+  unidiomatically for Chinese (compiled with the other catalogs into the build
+  folder by tools/translations.py; a translated edition without it gets a
+  warning, an error under -W); the two
   sidebar toggles get templates whose tooltips go through translation;
 * a faster Chinese search index: Sphinx's indexer remembers every Latin word it
   has seen in a list and scans that list for every word it stems, which made
@@ -83,37 +84,34 @@ def setup_theme(app, config):
     config.html_static_path.append(str(HERE / "static"))
 
 
-def _booktheme_po(app):
-    return Path(app.srcdir, "locales", _language(app.config), "LC_MESSAGES",
-                f"{BOOKTHEME}.po")
+def _locale_dirs(srcdir, config):
+    """The folders Sphinx reads this build's compiled catalogs from, absolute
+    (tools/translations.py compiles every catalog there, booktheme.po too)."""
+    return [str(Path(srcdir, d)) for d in config.locale_dirs]
 
 
-def compile_booktheme(app):
-    """The edition's header-button words: its booktheme.po, compiled into the
-    build folder (never the source tree) and added after the theme's catalog, so
-    that ours fills the words it lacks; fix_header_buttons replaces the ones it
-    has where ours differs. A translated edition without one gets a warning."""
-    from babel.messages.mofile import write_mo
+def register_booktheme(app):
+    """The edition's header-button words (booktheme.po): its compiled catalog is
+    added after the theme's own, so that ours fills the words it lacks;
+    fix_header_buttons replaces the ones it has where ours differs. A translated
+    edition without a booktheme.po gets a warning."""
     from babel.messages.pofile import read_po
 
     _FIXES.clear()
     if this_edition(app.config).root:
         return
-    po_path = _booktheme_po(app)
+    po_path = Path(app.srcdir, "locales", _language(app.config), "LC_MESSAGES",
+                   f"{BOOKTHEME}.po")
     if not po_path.exists():
         logger.warning(f"{po_path} is missing: the header buttons of the "
                        f"{_language(app.config)} edition stay in the theme's words")
         return
-    locales = Path(app.doctreedir, "booktheme-locales")
-    mo_path = locales / _language(app.config) / "LC_MESSAGES" / f"{BOOKTHEME}.mo"
-    mo_path.parent.mkdir(parents=True, exist_ok=True)
-    with po_path.open("rb") as handle:
-        catalog = read_po(handle)
-    with mo_path.open("wb") as mo:
-        write_mo(mo, catalog)
-    app.add_message_catalog(BOOKTHEME, str(locales))
+    for folder in _locale_dirs(app.srcdir, app.config):
+        app.add_message_catalog(BOOKTHEME, folder)
     theirs = get_translation(BOOKTHEME)
-    _FIXES.update({theirs(m.id): m.string for m in catalog if m.id and m.string})
+    with po_path.open("rb") as handle:
+        _FIXES.update({theirs(m.id): m.string for m in read_po(handle)
+                       if m.id and m.string})
 
 
 def add_switch(app, pagename, templatename, context, doctree):
@@ -175,8 +173,8 @@ class TranslateTocCaptions(SphinxTransform):
         if not toctrees:
             return
         domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        dirs = [str(Path(self.env.srcdir, d)) for d in self.config.locale_dirs]
-        catalog, found = init_locale(dirs, self.config.language, domain)
+        catalog, found = init_locale(_locale_dirs(self.env.srcdir, self.config),
+                                     self.config.language, domain)
         if found:
             for toctree in toctrees:
                 toctree["caption"] = catalog.gettext(toctree["caption"])
@@ -244,6 +242,6 @@ def setup(app):
     app.add_search_language(SearchChineseIndexedTerms)
     app.add_css_file("editions.css")
     app.connect("html-page-context", add_switch, priority=400)
-    app.connect("builder-inited", compile_booktheme)
+    app.connect("builder-inited", register_booktheme)
     app.connect("html-page-context", fix_header_buttons, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -14,8 +14,9 @@
   root, so that links between the editions resolve.
 - ``browser``: headless Chromium (Debian's package) through Playwright; the test
   is skipped, with the reason, where either is missing.
-- ``open_page``: ``open_page(path) -> (page, recorder)``: a fresh browser context
-  on a served page, waited until it settled (MathJax typeset); ``recorder.problems()``
+- ``open_page``: ``open_page(path) -> (page, recorder)``: the edition's reader
+  tab (one per test module, browsing.Tab) on a served page, waited until it
+  settled (MathJax typeset, no request open); ``recorder.problems()``
   lists its JavaScript errors, console errors, failed requests, HTTP errors and
   every request to another host (all blocked: the book must read offline).
 
@@ -40,15 +41,15 @@ import threading
 import pytest
 
 from bookinfo import (
-    CHROMIUM,
     EDITIONS,  # name -> edition_table.Edition
     ROOT,
 )
 from browsing import (
-    CHROMIUM_FLAGS,
     HOST,
+    Tab,
     browser_skip_reason,
-    open_in,
+    chromium,
+    new_context,
 )
 from build_book import BUNDLE, site_root
 from build_book import bundle as make_bundle
@@ -162,18 +163,20 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
-        yield chromium
-        chromium.close()
+    with sync_playwright() as playwright, chromium(playwright) as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def reader_tab(browser, server):
+    """One tab per test module and edition, which the tests move from page to
+    page (browsing.Tab)."""
+    context = new_context(browser)
+    yield Tab(context)
+    context.close()
 
 
 @pytest.fixture
-def open_page(browser, server):
-    """open_page(path, **context_options) -> (page, recorder); the contexts close
-    after the test."""
-    contexts = []
-    yield functools.partial(open_in, browser, server, contexts=contexts)
-    for context in contexts:
-        context.close()
+def open_page(reader_tab, server):
+    """open_page(path) -> (page, recorder), settled, in the edition's reader tab."""
+    return functools.partial(reader_tab.open, server)

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import pytest
 
 from bookinfo import EDITIONS, SCREENSHOTS, toc_chapters, toc_files
-from browsing import browser_skip_reason, new_context, settle, start_page
+from browsing import PHONE, Tab, browser_skip_reason, new_context, settle
 
 # edition -> (a word to search for, a page the results must include)
 SEARCH = {"en": ("backpropagation", "glossary.html"),  # the glossary defines it
@@ -54,9 +54,8 @@ MATH_REPORT = """() => {
 }"""
 
 
-# A phone's viewport (an iPhone 12-15), and what a reader scrolls sideways to see.
-PHONE = {"width": 390, "height": 844}
-TABS = 4  # pages loading at once
+TABS = 3  # pages loading at once, each in a tab of its own
+# What a reader on a phone (browsing.PHONE) would scroll sideways to see.
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
 # Header rows above the article that a reader sees (the article's own header,
 # with the sidebar toggle, search and the other buttons, is not counted).
@@ -80,16 +79,18 @@ def visits(edition, browser, server, pytestconfig):
     results = {}
     context = new_context(browser)
     try:
-        # One context for the edition; each page in a new tab with its own
-        # recorder, TABS pages loading at once, each waited until its requests
-        # ended (late ones count too; browsing.quiet, not Chromium's networkidle).
+        # One context for the edition; TABS tabs load pages at once, each page
+        # waited until its requests ended (late ones count too; browsing.quiet,
+        # not Chromium's networkidle), then the tabs move on (browsing.Tab).
+        tabs = [Tab(context) for _ in range(TABS)]
         paths = book_pages()
         for start in range(0, len(paths), TABS):
-            tabs = [(path, *start_page(context, server, path))
-                    for path in paths[start:start + TABS]]
-            for _, page, recorder in tabs:
+            batch = list(zip(paths[start:start + TABS], tabs))
+            for path, tab in batch:
+                tab.start(server, path)
+            for path, tab in batch:
+                page, recorder = tab.page, tab.recorder
                 settle(page, recorder)
-            for path, page, recorder in tabs:
                 page.bring_to_front()
                 shot = shots / f"{path[:-len('.html')].replace('/', '_')}.png"
                 page.screenshot(path=str(shot),
@@ -99,7 +100,6 @@ def visits(edition, browser, server, pytestconfig):
                                  "header_rows": page.evaluate(HEADER_ROWS)}
                 page.set_viewport_size(PHONE)  # the same page, laid out for a phone
                 results[path]["phone_width"] = page.evaluate(PAGE_WIDTH)
-                page.close()
     finally:
         context.close()
     return results
@@ -183,3 +183,16 @@ def test_launch_dropdown_opens(open_page):
     colab = page.locator(".dropdown-launch-buttons a[href*='colab']")
     colab.wait_for(state="visible")
     assert not recorder.problems(external=False), recorder.problems()
+
+
+def test_requests_to_other_hosts_fail_and_are_recorded(open_page):
+    """What keeps the other tests honest: a page's request to any host but the
+    local server, by name or by address, fails and is reported as blocked."""
+    page, recorder = open_page("search.html")
+    outside = ["http://example.com/mbm-probe.js", "http://192.0.2.1/mbm-probe.png"]
+    reached = page.evaluate("""async (urls) => Promise.all(urls.map((url) =>
+        fetch(url, {mode: "no-cors"}).then(() => url, () => null)))""", outside)
+    assert reached == [None, None], f"requests that left the machine: {reached}"
+    problems = recorder.problems()
+    assert [p for p in problems if "another host" in p] == [
+        f"request to another host (blocked): {url}" for url in outside], problems

@@ -32,7 +32,7 @@ import re
 import pytest
 
 from bookinfo import BOOK, SCREENSHOTS, cell_source, load_notebook
-from browsing import browser_skip_reason
+from browsing import PHONE, Tab, browser_skip_reason, new_context
 
 NOTEBOOK = BOOK / "03_initialization.ipynb"
 PAGE = "book/03_initialization.html"
@@ -69,27 +69,19 @@ def chapter():
     return namespace
 
 
-def open_chapter(browser, server, width, errors):
-    """The chapter page at a viewport `width`; other hosts are blocked."""
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(server) else route.abort())
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(server + PAGE, wait_until="load")
-    return context, page
-
-
 @pytest.fixture(scope="module")
 def explorer(browser, server):
-    """(page, explorer root) on a desktop-sized viewport; fails on JS errors."""
-    errors = []
-    context, page = open_chapter(browser, server, 1280, errors)
+    """(page, explorer root) in a desktop-sized tab (browsing.Tab: other hosts are
+    blocked); fails on JavaScript errors and failed requests."""
+    context = new_context(browser)
+    tab = Tab(context)
+    page, recorder = tab.open(server, PAGE)
     root = page.locator(".mbm-init-explorer")
     assert root.count() == 1, "chapter 3 must show exactly one .mbm-init-explorer"
     yield page, root
     context.close()
-    assert not errors, f"JavaScript errors on the chapter page: {errors}"
+    problems = recorder.problems()
+    assert not problems, f"problems on the chapter page: {problems}"
 
 
 # --- driving the page
@@ -300,15 +292,18 @@ def test_chinese_explorer_shows_no_english(explorer, edition):
     assert not english, f"English on the Chinese page's explorer: {english}"
 
 
-def test_explorer_fits_a_phone(browser, server):
-    errors = []
-    context, page = open_chapter(browser, server, 390, errors)
+def test_explorer_fits_a_phone(explorer):
+    """The chapter page, loaded on a phone's screen, in the explorer's tab (which
+    gets its desktop size back afterwards)."""
+    page, root = explorer
+    desktop = dict(page.viewport_size)
+    page.set_viewport_size(PHONE)
+    page.reload(wait_until="load")
     try:
-        root = page.locator(".mbm-init-explorer")
         root.scroll_into_view_if_needed()
         box = root.bounding_box()
         svg = root.locator("svg").bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
         assert svg["x"] + svg["width"] <= box["x"] + box["width"] + 0.5, svg
         assert root.evaluate("r => r.scrollWidth <= r.clientWidth"), (
             "the explorer overflows its box on a 390-px screen")
@@ -318,5 +313,5 @@ def test_explorer_fits_a_phone(browser, server):
         root.screenshot(path=str(SCREENSHOTS / "book_03_initialization_explorer_390px"
                                  ".png"))
     finally:
-        context.close()
-    assert not errors, f"JavaScript errors on a phone-sized page: {errors}"
+        page.set_viewport_size(desktop)
+        page.reload(wait_until="load")

@@ -34,7 +34,13 @@ backport (the search index below):
   texts, out of the templates, so this extension tells it to prefer the image;
 * translated toctree captions ("Chapters", "Reference"): sphinx-external-toc
   inserts the toctrees from _toc.yml after Sphinx has translated the page, so
-  their captions are looked up in the page's catalog once they are there.
+  their captions are looked up in the page's catalog once they are there;
+* a front door in the page's language: sphinx-external-toc writes each
+  edition's index.html as one bare ``<meta>`` redirect to the intro; this
+  extension writes it first, as a page with its ``lang``, charset, title and a
+  link for readers whose browser does not follow the redirect. Every page has
+  an icon (the redirect an empty one, as it is left at once), so that no
+  browser asks the server's root for a favicon.ico that a book cannot own.
 """
 
 from pathlib import Path
@@ -54,6 +60,18 @@ BOOKTHEME = "booktheme"
 logger = logging.getLogger(__name__)
 FOLD_TYPES = ("content", "source", "output", "outputs")  # myst-nb's {type} words
 FOLD_CONTEXT = "code cell fold"  # their msgctxt in sphinx.po
+FAVICON = "favicon.svg"
+FRONT_DOOR = """<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="icon" href="data:,">
+<meta http-equiv="Refresh" content="0; url={target}">
+</head>
+<body><p><a href="{target}">{title}</a></p></body>
+</html>
+"""
 
 
 def _language(config):
@@ -81,6 +99,7 @@ def setup_theme(app, config):
     config.nb_mime_priority_overrides = [*config.nb_mime_priority_overrides,
                                          ("gettext", "image/png", 5)]
     config.templates_path.insert(0, str(HERE / "templates"))
+    config.html_favicon = config.html_favicon or str(HERE / "static" / FAVICON)
     config.html_static_path.append(str(HERE / "static"))
 
 
@@ -233,6 +252,21 @@ def check_editions(app, config):
     this_edition(config)
 
 
+def write_front_door(app, exception):
+    """index.html: the redirect to the book's first page, as a page of this
+    edition (written before sphinx-external-toc's bare one, which then leaves
+    it alone)."""
+    from html import escape
+
+    root = app.config.root_doc
+    if exception is not None or app.builder.format != "html" or root == "index":
+        return
+    Path(app.outdir, "index.html").write_text(FRONT_DOOR.format(
+        lang=this_edition(app.config).html_lang, title=escape(app.config.html_title),
+        target=f"{root}.html"),
+        encoding="utf-8")
+
+
 def setup(app):
     app.add_config_value(CONFIG, [], "html", types=[list])
     app.connect("config-inited", check_editions, priority=100)
@@ -244,4 +278,5 @@ def setup(app):
     app.connect("html-page-context", add_switch, priority=400)
     app.connect("builder-inited", register_booktheme)
     app.connect("html-page-context", fix_header_buttons, priority=900)
+    app.connect("build-finished", write_front_door, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

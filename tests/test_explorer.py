@@ -41,8 +41,8 @@ NAMED_TOLERANCE, ANY_TOLERANCE, SHARE_TOLERANCE = 0.02, 0.05, 0.005
 RANDOM_SETTINGS = 24
 
 # Words of a readout that are code, and numbers (as tests/test_explorer_js.py)
-CODE_WORDS = re.compile(r"\b(?:xavier_normal|kaiming_normal|default|tanh|sigmoid|"
-                        r"relu|calculate_gain|inf)\b")
+CODE_WORDS = re.compile(r"\b(?:xavier_normal|kaiming_normal|orthogonal|default|tanh|"
+                        r"sigmoid|relu|calculate_gain|inf)\b")
 NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?|inf")
 LABELS = {"en": ("scheme", "activation", "depth", "width", "gain"),
           "zh": ("初始化方案", "激活函数", "深度", "宽度", "增益")}
@@ -126,7 +126,8 @@ def settings_to_check(chapter, options, gains):
     rng = random.Random(12)
     named = {1.0, math.sqrt(2), 5 / 3}
     calculate_gain = chapter["nn"].init.calculate_gain
-    recommended = {"xavier_normal": 1.0, "kaiming_normal": math.sqrt(2)}
+    recommended = {"xavier_normal": 1.0, "kaiming_normal": math.sqrt(2),
+                   "orthogonal": 1.0}
     checks = []
     for scheme in options["schemes"]:
         for act in options["activations"]:

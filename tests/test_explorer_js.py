@@ -29,8 +29,8 @@ SCRIPT = STATIC / "init-explorer.js"
 NODE = shutil.which("node")
 # The readout's words that are code: scheme names, activation names but "linear"
 # (which has a translation), calculate_gain, inf. Numbers: 1.2, 3.4e-5, 40%, √2.
-CODE_WORDS = re.compile(r"\b(?:xavier_normal|kaiming_normal|default|tanh|sigmoid|"
-                        r"relu|calculate_gain|inf)\b")
+CODE_WORDS = re.compile(r"\b(?:xavier_normal|kaiming_normal|orthogonal|default|tanh|"
+                        r"sigmoid|relu|calculate_gain|inf)\b")
 NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?|inf")
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="site JavaScript tests skipped: "

@@ -10,7 +10,9 @@ explorer's controls as a reader would, and compares what the page shows with
 executed here):
 
 - every scheme and activation at the named gains 1, sqrt(2), 5/3 and the scheme's
-  recommended gain, within 2 %; 24 random settings of all five controls, within 5 %;
+  recommended gain, within 2 %; 24 random settings of all five controls, within 5 %
+  (on the Chinese page, which has the same numbers and script, one named gain per
+  scheme and activation and four random settings);
   the saturated shares within half a percentage point;
 - the plotted curves are the numbers the page states (their SVG coordinates, read
   against the page's own gridlines and their labels);
@@ -31,7 +33,7 @@ import re
 
 import pytest
 
-from bookinfo import BOOK, SCREENSHOTS, cell_source, load_notebook
+from bookinfo import BOOK, EDITIONS, SCREENSHOTS, cell_source, load_notebook
 from browsing import PHONE, Tab, browser_skip_reason, new_context
 
 NOTEBOOK = BOOK / "03_initialization.ipynb"
@@ -190,6 +192,13 @@ def test_explorer_shows_what_layer_stats_computes(explorer, chapter, edition):
     assert len(gains) == options["positions"]
     checks = settings_to_check(chapter, options, gains)
     assert len(checks) >= 20 + 3 * len(options["schemes"]) * len(options["activations"])
+    if edition != next(iter(EDITIONS)):
+        # The same stored numbers and the same script as the first edition's page,
+        # which checks every setting; here, in other words, one named gain for
+        # each scheme and activation and four random settings.
+        first = {(c["scheme"], c["act"]): (c, t) for c, t in reversed(checks)
+                 if t == NAMED_TOLERANCE}
+        checks = list(first.values()) + [c for c in checks if c[1] == ANY_TOLERANCE][:4]
     failures = []
     for setting, tolerance in checks:
         shown = root.evaluate(SHOW, setting)
@@ -294,12 +303,13 @@ def test_chinese_explorer_shows_no_english(explorer, edition):
 
 
 def test_explorer_fits_a_phone(explorer):
-    """The chapter page, loaded on a phone's screen, in the explorer's tab (which
-    gets its desktop size back afterwards)."""
+    """The chapter page, laid out on a phone's screen, in the explorer's tab
+    (which gets its desktop size back afterwards). No reload: nothing in the
+    explorer's script reads the window's size (its SVG has a viewBox and 100 %
+    width), so resizing the window lays it out as loading it on a phone does."""
     page, root = explorer
     desktop = dict(page.viewport_size)
-    page.set_viewport_size(PHONE)
-    page.reload(wait_until="load")
+    page.set_viewport_size(PHONE)  # the layout follows the window, no reload
     try:
         root.scroll_into_view_if_needed()
         box = root.bounding_box()
@@ -315,4 +325,3 @@ def test_explorer_fits_a_phone(explorer):
                                  ".png"))
     finally:
         page.set_viewport_size(desktop)
-        page.reload(wait_until="load")

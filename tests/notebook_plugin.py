@@ -172,9 +172,14 @@ class ExperimentRun(InKernelCheck):
     text says "rerun the section") without an error, its own asserts included,
     as a reader does who edits a cell and re-runs from there. It runs in nbval's
     kernel, after nbval's last cell, so the cells before the edit are not run
-    again. A later experiment first re-runs, unedited, the cells that an earlier
-    one left edited state from. Outputs are not compared: the experiment is
-    meant to change them."""
+    again. Experiments run from the notebook's last edited cell to its first:
+    the state an earlier one left is then that of cells after the edited cell,
+    which every cell already sees after nbval's full run (a name a later cell
+    rebinds), or is re-run unedited where the range reaches it. (Run the other
+    way round, an experiment would first have to re-run, unedited, the cells
+    from the earlier one's edit on; the code keeps that for two experiments on
+    one cell.) Outputs are not compared: the experiment is meant to change
+    them."""
 
     def __init__(self, *, cell, experiment, **kwargs):
         super().__init__(**kwargs)
@@ -254,7 +259,9 @@ def _with_experiments(collector):
         for cell, answer in wrong_answers(nb):  # before the experiments' edits
             yield WrongAnswer.from_parent(collector, name=WRONG_PREFIX + answer["name"],
                                           cell=cell, answer=answer)
-        for cell, exp in experiments(nb):
+        # Last cell first: an experiment then never runs cells that an earlier
+        # one left edited (ExperimentRun), so none re-runs cells to restore.
+        for cell, exp in sorted(experiments(nb), key=lambda pair: -pair[0]):
             item = ExperimentRun.from_parent(
                 collector, name=EXPERIMENT_PREFIX + exp["name"], cell=cell,
                 experiment=exp)

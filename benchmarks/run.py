@@ -23,7 +23,7 @@ tools/bookinfo.py), which `tools/sync.py` copies into README.md:
   tests/test_html.py);
 - the README's test commands: the full one (budget: 3 minutes on 2 cores) and the
   fast tier for editing (budget: 1 minute), wall-clock and CPU seconds;
-- chapter 3's live explorer: the update latency (both passes through `run_mlp`, the
+- chapter 3's live explorer: the update latency (both passes through `explorer_run`, the
   redraw and the readout), median and 95th percentile, at the default and the
   largest settings (budget: 100 ms median at the default);
 - chapter 3's kernel-free explorer: the time one update of the HTML book's explorer
@@ -172,7 +172,7 @@ def run_with_probe(notebook, probe_source):
 
 
 # Chapter 3 defines `explorer_update(init, gain, activation, depth, width)`: it runs
-# both passes (run_mlp), moves the figure's artists, renders the PNG that the widget
+# both passes (explorer_run, run_mlp on a cached gain-1 draw), moves the figure's artists, renders the PNG that the widget
 # shows and writes the readout. Gains cycle so that no two calls are alike.
 EXPLORER_PROBE = r'''
 import json, statistics, time

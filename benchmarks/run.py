@@ -172,8 +172,9 @@ def run_with_probe(notebook, probe_source):
 
 
 # Chapter 3 defines `explorer_update(init, gain, activation, depth, width)`: it runs
-# both passes (explorer_run, run_mlp on a cached gain-1 draw), moves the figure's artists, renders the PNG that the widget
-# shows and writes the readout. Gains cycle so that no two calls are alike.
+# both passes (explorer_run: run_mlp's, on a cached gain-1 draw), moves the figure's
+# artists, renders the PNG that the widget shows and writes the readout. Gains cycle
+# so that no two calls are alike.
 EXPLORER_PROBE = r'''
 import json, statistics, time
 EXPLORER_DEFAULT = dict(init="xavier_normal", activation="tanh", depth=10, width=128)

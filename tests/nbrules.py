@@ -207,17 +207,20 @@ def rule_solutions_hidden(nb, path):
 
 EXPERIMENTS = "experiments"  # cell metadata: the edits the text invites
 KEYS = ("name", "replace", "with", "rerun")
-RERUN = ("notebook", "section")  # what the text asks the reader to rerun
+RERUN = ("notebook", "section", "subsection")  # what the text asks to rerun
 
 
 def rerun_end(nb, i, exp):
     """The index after the last cell an experiment on cell `i` re-runs: the
-    notebook's end, or with `"rerun": "section"` the next heading of level 1
-    or 2 (a section of the chapter, `## 6. ...`)."""
-    if exp.get("rerun", "notebook") == "section":
+    notebook's end, with `"rerun": "section"` the next heading of level 1 or 2
+    (a section of the chapter, `## 6. ...`), with `"rerun": "subsection"` the
+    next heading of level 1 to 3 (`### ...`)."""
+    heading = {"section": r"##? ", "subsection": r"#{1,3} "}.get(
+        exp.get("rerun", "notebook"))
+    if heading:
         for j in range(i + 1, len(nb["cells"])):
             cell = nb["cells"][j]
-            if cell["cell_type"] == "markdown" and re.match(r"##? ", cell_source(cell)):
+            if cell["cell_type"] == "markdown" and re.match(heading, cell_source(cell)):
                 return j
     return len(nb["cells"])
 
@@ -229,8 +232,8 @@ def experiments(nb):
     An invitation in the prose ("set `label_smoothing=0.0` and rerun") is declared
     on the code cell it edits, in the cell metadata `experiments`: a list of
     {"name": ..., "replace": <text in the cell>, "with": <its replacement>}, and
-    "rerun": "section" where the text asks to rerun the section, not the rest
-    of the notebook. notebook_plugin.py applies each edit and re-runs from there."""
+    "rerun": "section" (or "subsection") where the text asks to rerun only the
+    cells up to the end of the section (or of the subsection). notebook_plugin.py applies each edit and re-runs from there."""
     return [(i, exp) for i, cell in enumerate(nb["cells"])
             for exp in cell.get("metadata", {}).get(EXPERIMENTS, [])]
 

@@ -351,3 +351,16 @@ def test_no_assert_went_missing():
     assert not problems, "\n".join(problems) + (
         "\nIf this was on purpose: .venv/bin/python tools/sync.py --record-asserts"
         " (and say why in the commit)")
+
+
+def test_an_experiment_reruns_what_the_text_asks():
+    """rerun_end: to the notebook's end by default, to the next `##` heading with
+    "section", to the next `###` (or higher) heading with "subsection"."""
+    cells = [{"cell_type": "code", "source": "x = 1"},
+             {"cell_type": "markdown", "source": "### A subsection"},
+             {"cell_type": "code", "source": "y = x"},
+             {"cell_type": "markdown", "source": "## 2. A section"},
+             {"cell_type": "code", "source": "z = y"}]
+    ends = {rerun: nbrules.rerun_end({"cells": cells}, 0, {"rerun": rerun})
+            for rerun in nbrules.RERUN}
+    assert ends == {"notebook": 5, "section": 3, "subsection": 1}

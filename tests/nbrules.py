@@ -233,7 +233,8 @@ def experiments(nb):
     on the code cell it edits, in the cell metadata `experiments`: a list of
     {"name": ..., "replace": <text in the cell>, "with": <its replacement>}, and
     "rerun": "section" (or "subsection") where the text asks to rerun only the
-    cells up to the end of the section (or of the subsection). notebook_plugin.py applies each edit and re-runs from there."""
+    cells up to the end of the section (or of the subsection).
+    notebook_plugin.py applies each edit and re-runs from there."""
     return [(i, exp) for i, cell in enumerate(nb["cells"])
             for exp in cell.get("metadata", {}).get(EXPERIMENTS, [])]
 

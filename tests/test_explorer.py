@@ -35,6 +35,7 @@ import pytest
 
 from bookinfo import BOOK, EDITIONS, SCREENSHOTS, cell_source, load_notebook
 from browsing import PHONE, Tab, browser_skip_reason, new_context
+from readout_words import NUMBER, english_words
 
 NOTEBOOK = BOOK / "03_initialization.ipynb"
 PAGE = "book/03_initialization.html"
@@ -42,10 +43,6 @@ TAG = "stats-core"  # the cells that define layer_stats and readout_text
 NAMED_TOLERANCE, ANY_TOLERANCE, SHARE_TOLERANCE = 0.02, 0.05, 0.005
 RANDOM_SETTINGS = 24
 
-# Words of a readout that are code, and numbers (as tests/test_explorer_js.py)
-CODE_WORDS = re.compile(r"\b(?:xavier_normal|kaiming_normal|orthogonal|default|tanh|"
-                        r"sigmoid|relu|calculate_gain|inf)\b")
-NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?|inf")
 LABELS = {"en": ("scheme", "activation", "depth", "width", "gain"),
           "zh": ("初始化方案", "激活函数", "深度", "宽度", "增益")}
 
@@ -176,10 +173,6 @@ def expected_y(value, ticks):
     e = min(hi, max(lo, math.log10(value)))
     return y_hi + (y_lo - y_hi) * (hi - e) / (hi - lo)
 
-
-def english_words(text):
-    """The Latin-letter words left once code words and numbers are taken out."""
-    return re.findall(r"[A-Za-z]+", NUMBER.sub(" ", CODE_WORDS.sub(" ", text)))
 
 
 # --- tests

@@ -16,22 +16,17 @@ summary. tests/test_explorer.py drives the same script in Chromium.
 
 import json
 import math
-import re
 import shutil
 import subprocess
 
 import pytest
 
 from bookinfo import BOOK, ROOT, cell_source, load_notebook
+from readout_words import NUMBER, english_words
 
 STATIC = BOOK / "_ext" / "static"
 SCRIPT = STATIC / "init-explorer.js"
 NODE = shutil.which("node")
-# The readout's words that are code: scheme names, activation names but "linear"
-# (which has a translation), calculate_gain, inf. Numbers: 1.2, 3.4e-5, 40%, √2.
-CODE_WORDS = re.compile(r"\b(?:xavier_normal|kaiming_normal|orthogonal|default|tanh|"
-                        r"sigmoid|relu|calculate_gain|inf)\b")
-NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?|inf")
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="site JavaScript tests skipped: "
                                 "node not found; install Node.js (apt-get install "
@@ -44,10 +39,6 @@ def node(program, stdin=""):
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
-
-def english_words(text):
-    """The Latin-letter words left once code words and numbers are taken out."""
-    return re.findall(r"[A-Za-z]+", NUMBER.sub(" ", CODE_WORDS.sub(" ", text)))
 
 
 @pytest.mark.parametrize("path", sorted(STATIC.glob("*.js")), ids=lambda p: p.name)

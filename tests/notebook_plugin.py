@@ -172,14 +172,12 @@ class ExperimentRun(InKernelCheck):
     text says "rerun the section") without an error, its own asserts included,
     as a reader does who edits a cell and re-runs from there. It runs in nbval's
     kernel, after nbval's last cell, so the cells before the edit are not run
-    again. Experiments run from the notebook's last edited cell to its first:
-    the state an earlier one left is then that of cells after the edited cell,
-    which every cell already sees after nbval's full run (a name a later cell
-    rebinds), or is re-run unedited where the range reaches it. (Run the other
-    way round, an experiment would first have to re-run, unedited, the cells
-    from the earlier one's edit on; the code keeps that for two experiments on
-    one cell.) Outputs are not compared: the experiment is meant to change
-    them."""
+    again. Experiments run from the notebook's last edited cell to its first
+    (the collector's order): the state an earlier one left is then that of cells
+    after the edited cell, which every cell already sees after nbval's full run
+    (a name a later cell rebinds), or is re-run where the range reaches it, so
+    no experiment has to restore cells first. Outputs are not compared: the
+    experiment is meant to change them."""
 
     def __init__(self, *, cell, experiment, **kwargs):
         super().__init__(**kwargs)
@@ -192,20 +190,17 @@ class ExperimentRun(InKernelCheck):
             f"cell {self.cell} no longer holds {exp['replace']!r} once")
         edited = {self.cell: cells[self.cell].source.replace(exp["replace"],
                                                              exp["with"])}
-        start = min(getattr(self.parent, "edited_from", self.cell), self.cell)
-        self.parent.edited_from = self.cell
         from nbrules import rerun_end
 
-        for i in range(start, rerun_end({"cells": cells}, self.cell, exp)):
+        for i in range(self.cell, rerun_end({"cells": cells}, self.cell, exp)):
             if cells[i].cell_type != "code":
                 continue
             error = _run(kernel, edited.get(i, cells[i].source))
             if error:
-                where = "the edited run" if i >= self.cell else "restoring"
                 raise AssertionError(
                     f"experiment {exp['name']!r} ({exp['replace']!r} -> "
                     f"{exp['with']!r} in cell {self.cell}) breaks the notebook "
-                    f"at cell {i} ({where}):\n{error[-3000:]}")
+                    f"at cell {i}:\n{error[-3000:]}")
 
 
 RAN = set()  # nodeids of the tests that ran in this process

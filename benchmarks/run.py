@@ -178,7 +178,8 @@ def run_with_probe(notebook, probe_source):
 EXPLORER_PROBE = r'''
 import json, statistics, time
 EXPLORER_DEFAULT = dict(init="xavier_normal", activation="tanh", depth=10, width=128)
-EXPLORER_LARGEST = dict(init="xavier_normal", activation="tanh", depth=50, width=512)
+EXPLORER_LARGEST = dict(init="xavier_normal", activation="tanh", depth=LIVE_DEPTH,
+                        width=LIVE_WIDTH)  # the live sliders' largest values
 def _measure(settings, n):
     times = []
     explorer_update(gain=0.7, **settings)  # warm-up

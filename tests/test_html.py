@@ -19,6 +19,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
+from figure_text import english_words, texts
 
 from bookinfo import (
     BOOK,
@@ -381,3 +382,39 @@ def test_chinese_page_frame_speaks_chinese(site):
             english.add(text)
     left = sorted(english - set(FRAME_ENGLISH))
     assert not left, f"English words in the Chinese page's frame: {left}"
+
+
+FIGURE_FILE = re.compile(r"/[0-9a-f]{64}(\.\w+)?\.svg$")  # myst-nb's output files
+LETTER = re.compile(r"[^\W\d_]")  # a letter of any script
+
+
+def stored_figures(name):
+    """How many figures (SVG outputs) the chapter's notebook stores."""
+    return sum("image/svg+xml" in output.get("data", {})
+               for cell in load_notebook(ROOT / f"{name}.ipynb")["cells"]
+               for output in cell.get("outputs", []))
+
+
+def test_figures_show_their_words_in_the_page_language(built_book, html_dir, pages):
+    """Every figure a chapter stores is shown as its SVG, whose words are text, not
+    outlines; on a translated edition's pages no English word is left in them
+    (book/_ext/figure_text.py; code names, numbers and symbols aside)."""
+    translated = not EDITIONS[built_book["edition"]].root
+    problems, shown = [], 0
+    for name in toc_chapters():
+        path = f"{name}.html"
+        figures = [img["src"] for img in pages[path].select("img[src]")
+                   if FIGURE_FILE.search(img["src"])]
+        if len(figures) != stored_figures(name):
+            problems.append(f"{path}: {len(figures)} SVG figures shown, "
+                            f"{stored_figures(name)} stored")
+        for src in figures:
+            words = texts((html_dir / path).parent.joinpath(src).read_text("utf-8"))
+            shown += 1
+            if not any(LETTER.search(text) for text in words):
+                problems.append(f"{path}: {src} has no words as text")
+            english = sorted({w for text in words for w in english_words(text)})
+            if translated and english:
+                problems.append(f"{path}: {src.rsplit('/', 1)[-1]} shows {english}")
+    assert shown, "no SVG figure on any chapter page"
+    assert not problems, "\n".join(problems)

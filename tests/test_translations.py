@@ -50,6 +50,8 @@ TERM_EXCEPTIONS = {
     ("shortcut", "two tempting shortcuts"): "an easy way out, not a residual path",
     ("module", "4. Inside nn.Module"): "the class name in the chapter title",
     ("module", "Module by Module"): "the book's name, which stays English",
+    ("label smoothing", "cross-entropy label smoothing"): "a figure's axis label: "
+    "(label_smoothing={0}), the keyword argument, code",
 }
 
 

@@ -14,6 +14,7 @@ the same names (the sync tool says which are missing).
 
 import random
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
@@ -22,6 +23,16 @@ from torch import nn
 def get_device():
     """Return the CUDA device when one is present, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def use_svg_figures():
+    """Show each figure as a PNG and as an SVG whose words are text, not outlines.
+    The HTML book shows the SVG (its Chinese edition translates those words), the
+    PDF the PNG. No date and fixed ids: a re-run stores the same SVG."""
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "module-by-module"})
+    set_matplotlib_formats("png", "svg", metadata={"Date": None})
 
 
 def set_seed(seed=0):

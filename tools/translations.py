@@ -298,6 +298,8 @@ def fallbacks(language, page, html_dir):
     soup = BeautifulSoup((Path(html_dir) / f"{page}.html").read_text(
         encoding="utf-8"), "html.parser")
     article = soup.find("article") or soup
+    for code in article.select("pre, code"):  # code and outputs: the same in every
+        code.decompose()                      # edition (figure titles are in code)
     shown = " ".join(article.get_text(" ").split())
     found = []
     for message in read_catalog(language, page):

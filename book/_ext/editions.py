@@ -103,7 +103,7 @@ def setup_theme(app, config):
     config.html_static_path.append(str(HERE / "static"))
 
 
-def _locale_dirs(srcdir, config):
+def locale_dirs(srcdir, config):
     """The folders Sphinx reads this build's compiled catalogs from, absolute
     (tools/translations.py compiles every catalog there, booktheme.po too)."""
     return [str(Path(srcdir, d)) for d in config.locale_dirs]
@@ -125,7 +125,7 @@ def register_booktheme(app):
         logger.warning(f"{po_path} is missing: the header buttons of the "
                        f"{_language(app.config)} edition stay in the theme's words")
         return
-    for folder in _locale_dirs(app.srcdir, app.config):
+    for folder in locale_dirs(app.srcdir, app.config):
         app.add_message_catalog(BOOKTHEME, folder)
     theirs = get_translation(BOOKTHEME)
     with po_path.open("rb") as handle:
@@ -192,7 +192,7 @@ class TranslateTocCaptions(SphinxTransform):
         if not toctrees:
             return
         domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        catalog, found = init_locale(_locale_dirs(self.env.srcdir, self.config),
+        catalog, found = init_locale(locale_dirs(self.env.srcdir, self.config),
                                      self.config.language, domain)
         if found:
             for toctree in toctrees:

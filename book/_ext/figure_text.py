@@ -1,0 +1,150 @@
+"""Sphinx extension: the words in the chapters' figures, in the page's language.
+
+Every chapter shows its figures as a PNG and as an SVG whose words are ``<text>``
+elements, not outlines (``use_svg_figures`` in tools/canonical_helpers.py). The
+HTML builders show the SVG, LaTeX the PNG. Sphinx's gettext machinery never sees
+a figure's words, so this extension carries them:
+
+* the gettext builder (tools/translations.py extract/update) gets each figure's
+  words as messages of the page's catalog. Numbers become placeholders, so that
+  "layer 1" and "layer 30" are one message, ``layer {0}``, and a figure whose
+  title states a measured 98% keeps its message when a re-run prints 97%;
+* a translated edition's pages show a copy of each SVG (``<hash>.<language>.svg``)
+  whose words come from that catalog, with the figure's own numbers put back.
+
+A text with no English word in it (tick labels, code names such as
+``kaiming_normal``, ``conv1 #3``) is not a message. ``english_words`` says what
+counts as English; tests/test_html.py uses it to fail on English left in the
+Chinese pages' figures. Matplotlib draws a text with mathtext as one ``<tspan>``
+per glyph; the chapters keep words out of mathtext, and the test joins the
+glyphs, so a label that broke this rule would show up there.
+"""
+
+import html
+import re
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.locale import init as init_locale
+from sphinx.util import logging
+from sphinx.util.i18n import docname_to_domain
+
+logger = logging.getLogger(__name__)
+
+TEXT = re.compile(r"(<text\b[^>]*>)([^<]*)(</text>)")  # one plain text element
+GLYPHS = re.compile(r"<text\b[^>]*>(.*?)</text>", re.S)  # any text element
+TSPAN = re.compile(r"<tspan\b[^>]*>([^<]*)</tspan>")
+# A number, not the digit of a name (conv1); 3x3 is two numbers.
+NUMBER = re.compile(r"(?<![A-Za-wyz_])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+PLACEHOLDER = re.compile(r"\{(\d+)\}")
+# Not English: snake_case names, calls such as sqrt( or normal(, keyword arguments
+# (std=), names with a digit (conv1), derivatives such as dL/dz.
+CODE = re.compile(r"\w*_\w*|\w+[(=]|\w*\d\w*|\bd[A-Za-z]/d[A-Za-z]\b")
+# Names that stay as they are in every edition: activations and optimizers as the
+# code spells them, methods and people, and RMS, which the Chinese prose keeps too.
+NAMES = frozenset({"ReLU", "Tanh", "Sigmoid", "SiLU", "tanh", "relu", "sigmoid",
+                   "SGD", "Adam", "LSUV", "RMS", "Sobel", "Kaiming", "Xavier",
+                   "kaiming", "xavier", "orthogonal", "default"})
+
+
+def english_words(text):
+    """The words of `text` that a translation must replace: Latin words of two or
+    more letters, once numbers, code and names are taken out."""
+    words = re.findall(r"[A-Za-z]{2,}", NUMBER.sub(" ", CODE.sub(" ", text)))
+    return [w for w in words if w not in NAMES]
+
+
+def template(text):
+    """(message, numbers): `text` with each number replaced by {0}, {1}, ..."""
+    numbers = NUMBER.findall(text)
+    if "{" in text or "}" in text:  # no placeholders where braces are text
+        return text, []
+    count = iter(range(len(numbers)))
+    return NUMBER.sub(lambda _: f"{{{next(count)}}}", text), numbers
+
+
+def texts(svg):
+    """Every text element's words, glyphs joined (mathtext draws one per glyph)."""
+    return [html.unescape("".join(TSPAN.findall(inner)) if "<tspan" in inner
+                          else inner) for inner in GLYPHS.findall(svg)]
+
+
+def messages(svg):
+    """The figure's messages, in the order its texts are drawn."""
+    found = []
+    for _, words, _ in TEXT.findall(svg):
+        text = html.unescape(words)
+        if english_words(text) and template(text)[0] not in found:
+            found.append(template(text)[0])
+    return found
+
+
+def translate(svg, gettext):
+    """`svg` with every message's words from `gettext` and the numbers put back.
+    A message without a translation keeps its English (the tests catch it)."""
+    def one(match):
+        text = html.unescape(match.group(2))
+        if not english_words(text):
+            return match.group(0)
+        message, numbers = template(text)
+        translated = gettext(message)
+        if translated == message:
+            return match.group(0)
+        try:
+            text = PLACEHOLDER.sub(lambda m: numbers[int(m.group(1))], translated)
+        except IndexError:
+            logger.warning(f"figure text {message!r}: its translation "
+                           f"{translated!r} names a number the figure lacks")
+            return match.group(0)
+        return match.group(1) + html.escape(text, quote=False) + match.group(3)
+    return TEXT.sub(one, svg)
+
+
+def _svg_images(app, doctree):
+    """(image node, SVG file) for the notebook figures of the document."""
+    for node in doctree.findall(nodes.image):
+        uri = node.get("uri", "")
+        if uri.endswith(".svg") and uri.startswith("/"):  # myst-nb's output files
+            path = Path(app.srcdir, uri[1:])
+            if path.is_file():
+                yield node, path
+
+
+def figure_messages(app, doctree):
+    """gettext builder: each figure's messages, as paragraphs the catalog picks up
+    (only this builder's doctrees get them)."""
+    if app.builder.name != "gettext":
+        return
+    source = app.env.doc2path(app.env.docname)
+    for node, path in list(_svg_images(app, doctree)):
+        for message in messages(path.read_text(encoding="utf-8")):
+            paragraph = nodes.paragraph(message, message)
+            paragraph.source, paragraph.line = str(source), node.line or 1
+            doctree.append(paragraph)
+
+
+def translate_figures(app, doctree):
+    """A translated edition: each figure shows its copy in the page's language."""
+    language = app.config.language
+    if app.builder.name == "gettext" or not language or language == "en":
+        return
+    from editions import locale_dirs
+
+    domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
+    catalog, found = init_locale(locale_dirs(app.srcdir, app.config), language,
+                                 domain)
+    if not found:
+        return
+    for node, path in _svg_images(app, doctree):
+        copy = path.with_suffix(f".{language}.svg")
+        translated = translate(path.read_text(encoding="utf-8"), catalog.gettext)
+        if not copy.is_file() or copy.read_text(encoding="utf-8") != translated:
+            copy.write_text(translated, encoding="utf-8")
+        node["uri"] = node["uri"][:-len(".svg")] + f".{language}.svg"
+
+
+def setup(app):
+    # before Sphinx's image collector (doctree-read, priority 500) records the file
+    app.connect("doctree-read", figure_messages, priority=400)
+    app.connect("doctree-read", translate_figures, priority=400)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -46,7 +46,7 @@ def skip_reason(config):
     if missing:
         return (f"PDF test skipped: {', '.join(missing)} not found; install "
                 "Debian's texlive-xetex latexmk texlive-lang-chinese "
-                "fonts-wqy-microhei poppler-utils")
+                "fonts-wqy-microhei poppler-utils librsvg2-bin")
     return None
 
 
@@ -142,7 +142,7 @@ def test_the_text_holds_every_chapter_title(pdf):
     assert cited and not lost, f"{edition}: bibliography entries missing: {lost}"
 
 
-def test_figures_are_in(pdf):
+def test_figures_are_in(pdf, pdf_build):
     edition, path, _ = pdf
     outputs = sum(1 for d in toc_chapters()
                   for cell in load_notebook(ROOT / f"{d}.ipynb")["cells"]
@@ -150,6 +150,15 @@ def test_figures_are_in(pdf):
                   if "image/png" in out.get("data", {}))
     images = len(poppler("pdfimages", "-list", path).splitlines()[2:])
     assert images >= outputs, f"{edition}: {images} images for {outputs} figures"
+    # a translated edition's figures are drawn from their translated SVG
+    # (book/_ext/figure_text.py), one PNG each in the LaTeX folder
+    language = EDITIONS[edition].language
+    latex = pdf_build["output"] / BUILD / "latex" / edition
+    drawn = list(latex.glob(f"*.{language}.png"))
+    if not EDITIONS[edition].root:
+        assert len(drawn) == outputs, (
+            f"{edition}: {len(drawn)} figures drawn from a translated SVG, "
+            f"{outputs} stored")
 
 
 def test_nothing_runs_off_the_page(pdf):

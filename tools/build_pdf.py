@@ -13,8 +13,9 @@ where every page's download menu links to it (book/_ext/downloads.py). The LaTeX
 settings (fonts, wrapping of long code lines) are in _config.yml. The
 editions build at once, each in its own process.
 
-Needs texlive-xetex, latexmk, texlive-lang-chinese and fonts-wqy-microhei from
-apt (README.md). Fails when XeLaTeX fails or reports a missing glyph.
+Needs texlive-xetex, latexmk, texlive-lang-chinese, fonts-wqy-microhei and
+librsvg2-bin (whose rsvg-convert rasterizes the translated figures) from apt
+(README.md). Fails when XeLaTeX fails or reports a missing glyph.
 """
 
 import argparse
@@ -30,7 +31,7 @@ from bookinfo import BUILD, EDITIONS, ROOT, frame_text, load_yaml
 from build_book import all_at_once, site_root
 
 AUTHOR = "The Module by Module authors"  # sphinx.po translates it
-TOOLS = ["xelatex", "latexmk"]
+TOOLS = ["xelatex", "latexmk", "rsvg-convert"]  # rsvg-convert: translated figures
 
 
 def missing_tools():
@@ -108,8 +109,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if missing_tools():
         print(f"not found: {', '.join(missing_tools())}; install Debian's "
-              "texlive-xetex, latexmk, texlive-lang-chinese and fonts-wqy-microhei "
-              "(README.md)", file=sys.stderr)
+              "texlive-xetex, latexmk, texlive-lang-chinese, fonts-wqy-microhei and "
+              "librsvg2-bin (README.md)", file=sys.stderr)
         return 1
     if args.edition == "all":
         status = build_all(args.output)

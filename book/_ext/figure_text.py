@@ -11,6 +11,9 @@ a figure's words, so this extension carries them:
   title states a measured 98% keeps its message when a re-run prints 97%;
 * a translated edition's pages show a copy of each SVG (``<hash>.<language>.svg``)
   whose words come from that catalog, with the figure's own numbers put back.
+  Its PDF (LaTeX takes the PNG) shows that copy rasterized by ``rsvg-convert``
+  (Debian's librsvg2-bin, which the PDFs need besides TeX) at the stored PNG's
+  width; without it the build warns and keeps the English PNG.
 
 A text with no English word in it (tick labels, code names such as
 ``kaiming_normal``, ``conv1 #3``) is not a message. ``english_words`` says what
@@ -22,6 +25,8 @@ glyphs, so a label that broke this rule would show up there.
 
 import html
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 from docutils import nodes
@@ -135,12 +140,41 @@ def translate_figures(app, doctree):
                                  domain)
     if not found:
         return
-    for node, path in _svg_images(app, doctree):
+    for node, path in list(_svg_images(app, doctree)):
         copy = path.with_suffix(f".{language}.svg")
         translated = translate(path.read_text(encoding="utf-8"), catalog.gettext)
         if not copy.is_file() or copy.read_text(encoding="utf-8") != translated:
             copy.write_text(translated, encoding="utf-8")
         node["uri"] = node["uri"][:-len(".svg")] + f".{language}.svg"
+        if app.builder.format == "latex":
+            _rasterize_for_latex(app, node, copy)
+
+
+def _png_twin(svg_node):
+    """The image node of the PNG that myst-nb stored beside this SVG, if any."""
+    bundle = svg_node.parent.parent if svg_node.parent else None
+    for container in bundle.children if bundle is not None else []:
+        if container.get("mime_type") == "image/png":
+            return next(iter(container.findall(nodes.image)), None)
+    return None
+
+
+def _rasterize_for_latex(app, svg_node, copy):
+    """Point the PNG that LaTeX will take at the translated SVG, rasterized."""
+    twin = _png_twin(svg_node)
+    if twin is None:
+        return
+    tool = shutil.which("rsvg-convert")
+    if tool is None:
+        logger.warning("rsvg-convert not found (Debian's librsvg2-bin): the figures "
+                       "of this PDF keep their English words", once=True)
+        return
+    stored = Path(app.srcdir, twin["uri"][1:])
+    width = int.from_bytes(stored.read_bytes()[16:20], "big")  # the PNG header
+    raster = copy.with_suffix(".png")
+    subprocess.run([tool, "-w", str(width), "-b", "white", "-o", str(raster),
+                    str(copy)], check=True)
+    twin["uri"] = twin["uri"][:-len(stored.name)] + raster.name  # beside the PNG
 
 
 def setup(app):

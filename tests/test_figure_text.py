@@ -59,8 +59,18 @@ def test_a_translation_naming_a_missing_number_is_not_used(svg):
 def test_what_counts_as_english():
     assert english_words("conv1 #3, trunc_normal(std=0.02), dL/dW, ReLU, 1e-3") == []
     assert english_words("xavier_normal + tanh, gain 1.67") == ["gain"]
+    assert english_words("default") == []  # a scheme's name, as a legend label
+    assert english_words("orthogonal, depth 3") == ["depth"]
+    # English glued to Chinese, a digit or a bracket is still English
+    assert english_words("12个epoch后，最终loss为0.05") == ["epoch", "loss"]
+    assert english_words("the 2nd run, accuracy(%)") == ["the", "nd", "run",
+                                                          "accuracy"]
+    assert english_words("default and tiny stall") == ["default", "and", "tiny",
+                                                        "stall"]
     assert template("3x3 kernels, slope -0.5") == ("{0}x{1} kernels, slope {2}",
                                                    ["3", "3", "-0.5"])
+    assert template("layers 1-5 of U(-1/sqrt(n))") == (
+        "layers {0}-{1} of U({2}/sqrt(n))", ["1", "5", "-1"])
 
 
 def test_use_svg_figures_stores_svg_with_text_and_no_date():

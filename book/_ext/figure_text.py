@@ -40,16 +40,25 @@ TEXT = re.compile(r"(<text\b[^>]*>)([^<]*)(</text>)")  # one plain text element
 GLYPHS = re.compile(r"<text\b[^>]*>(.*?)</text>", re.S)  # any text element
 TSPAN = re.compile(r"<tspan\b[^>]*>([^<]*)</tspan>")
 # A number, not the digit of a name (conv1); 3x3 is two numbers.
-NUMBER = re.compile(r"(?<![A-Za-wyz_])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+# A number: its digits follow no letter (conv1 is a name) but x (3x3 is two
+# numbers); a sign belongs to it after a space or a bracket, not in 1-5.
+NUMBER = re.compile(r"(?:(?<![\w)\].])[-+](?=\d)|(?<![A-Za-wyz_\d.]))"
+                    r"\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.ASCII)
 PLACEHOLDER = re.compile(r"\{(\d+)\}")
-# Not English: snake_case names, calls such as sqrt( or normal(, keyword arguments
-# (std=), names with a digit (conv1), derivatives such as dL/dz.
-CODE = re.compile(r"\w*_\w*|\w+[(=]|\w*\d\w*|\bd[A-Za-z]/d[A-Za-z]\b")
+# Not English: snake_case names, names with a digit (conv1), the calls and the
+# keyword the figures quote (normal(0, 0.01), 1/sqrt(n), std=0.02), derivatives
+# such as dL/dz, and a scheme's name at the start of a legend label ("default",
+# "orthogonal, depths 1, 10 and 50"). ASCII only, so a run of Chinese characters
+# around a stray English word is never taken for a name.
+CODE = re.compile(r"[A-Za-z0-9]*_[A-Za-z0-9_]*|\b[A-Za-z]+\d[A-Za-z0-9]*"
+                  r"|\b(?:normal|sqrt|U)\(|\bstd=|\bd[A-Za-z]/d[A-Za-z]\b"
+                  r"|^(?:default|orthogonal)(?=[,，]|$)", re.ASCII)
 # Names that stay as they are in every edition: activations and optimizers as the
 # code spells them, methods and people, and RMS, which the Chinese prose keeps too.
 NAMES = frozenset({"ReLU", "Tanh", "Sigmoid", "SiLU", "tanh", "relu", "sigmoid",
                    "SGD", "Adam", "LSUV", "RMS", "Sobel", "Kaiming", "Xavier",
-                   "kaiming", "xavier", "orthogonal", "default"})
+                   "kaiming", "xavier"})
+SVG_ROOT = re.compile(r"<svg\b")
 
 
 def english_words(text):
@@ -133,8 +142,9 @@ def translate_figures(app, doctree):
     language = app.config.language
     if app.builder.name == "gettext" or not language or language == "en":
         return
-    from editions import locale_dirs
+    from editions import locale_dirs, this_edition
 
+    lang = this_edition(app.config).html_lang
     domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
     catalog, found = init_locale(locale_dirs(app.srcdir, app.config), language,
                                  domain)
@@ -143,6 +153,9 @@ def translate_figures(app, doctree):
     for node, path in list(_svg_images(app, doctree)):
         copy = path.with_suffix(f".{language}.svg")
         translated = translate(path.read_text(encoding="utf-8"), catalog.gettext)
+        # the language picks the fallback font of the words' script (Chromium,
+        # rsvg): Simplified Chinese glyphs, not the first CJK font installed
+        translated = SVG_ROOT.sub(f'<svg xml:lang="{lang}"', translated, count=1)
         if not copy.is_file() or copy.read_text(encoding="utf-8") != translated:
             copy.write_text(translated, encoding="utf-8")
         node["uri"] = node["uri"][:-len(".svg")] + f".{language}.svg"

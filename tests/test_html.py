@@ -397,23 +397,27 @@ def stored_figures(name):
 
 def test_figures_show_their_words_in_the_page_language(built_book, html_dir, pages):
     """Every figure a chapter stores is shown as its SVG, whose words are text, not
-    outlines; on a translated edition's pages no English word is left in them
-    (book/_ext/figure_text.py; code names, numbers and symbols aside)."""
+    outlines, with an alt text of words; on a translated edition's pages no English
+    word is left in the figure or its alt text (book/_ext/figure_text.py; code
+    names, numbers and symbols aside)."""
     translated = not EDITIONS[built_book["edition"]].root
     problems, shown = [], 0
     for name in toc_chapters():
         path = f"{name}.html"
-        figures = [img["src"] for img in pages[path].select("img[src]")
+        figures = [img for img in pages[path].select("img[src]")
                    if FIGURE_FILE.search(img["src"])]
         if len(figures) != stored_figures(name):
             problems.append(f"{path}: {len(figures)} SVG figures shown, "
                             f"{stored_figures(name)} stored")
-        for src in figures:
+        for img in figures:
+            src, alt = img["src"], img.get("alt", "")
             words = texts((html_dir / path).parent.joinpath(src).read_text("utf-8"))
             shown += 1
             if not any(LETTER.search(text) for text in words):
                 problems.append(f"{path}: {src} has no words as text")
-            english = sorted({w for text in words for w in english_words(text)})
+            if not LETTER.search(alt) or FIGURE_FILE.search("/" + alt):
+                problems.append(f"{path}: {src} has no alt text, only {alt!r}")
+            english = sorted({w for text in [*words, alt] for w in english_words(text)})
             if translated and english:
                 problems.append(f"{path}: {src.rsplit('/', 1)[-1]} shows {english}")
     assert shown, "no SVG figure on any chapter page"

@@ -57,7 +57,7 @@ CODE = re.compile(r"[A-Za-z0-9]*_[A-Za-z0-9_]*|\b[A-Za-z]+\d[A-Za-z0-9]*"
 # code spells them, methods and people, and RMS, which the Chinese prose keeps too.
 NAMES = frozenset({"ReLU", "Tanh", "Sigmoid", "SiLU", "tanh", "relu", "sigmoid",
                    "SGD", "Adam", "LSUV", "RMS", "Sobel", "Kaiming", "Xavier",
-                   "kaiming", "xavier"})
+                   "kaiming", "xavier", "LeNet"})
 SVG_ROOT = re.compile(r"<svg\b")
 
 

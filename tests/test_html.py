@@ -30,6 +30,7 @@ from bookinfo import (
     colab_url,
     load_notebook,
     page_weight,
+    stored_figures,
     toc_chapters,
     toc_files,
 )
@@ -388,13 +389,6 @@ FIGURE_FILE = re.compile(r"/[0-9a-f]{64}(\.\w+)?\.svg$")  # myst-nb's output fil
 LETTER = re.compile(r"[^\W\d_]")  # a letter of any script
 
 
-def stored_figures(name):
-    """How many figures (SVG outputs) the chapter's notebook stores."""
-    return sum("image/svg+xml" in output.get("data", {})
-               for cell in load_notebook(ROOT / f"{name}.ipynb")["cells"]
-               for output in cell.get("outputs", []))
-
-
 def test_figures_show_their_words_in_the_page_language(built_book, html_dir, pages):
     """Every figure a chapter stores is shown as its SVG, whose words are text, not
     outlines, with an alt text of words; on a translated edition's pages no English
@@ -406,9 +400,9 @@ def test_figures_show_their_words_in_the_page_language(built_book, html_dir, pag
         path = f"{name}.html"
         figures = [img for img in pages[path].select("img[src]")
                    if FIGURE_FILE.search(img["src"])]
-        if len(figures) != stored_figures(name):
+        if len(figures) != (stored := stored_figures(name)):
             problems.append(f"{path}: {len(figures)} SVG figures shown, "
-                            f"{stored_figures(name)} stored")
+                            f"{stored} stored")
         for img in figures:
             src, alt = img["src"], img.get("alt", "")
             words = texts((html_dir / path).parent.joinpath(src).read_text("utf-8"))

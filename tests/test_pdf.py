@@ -26,6 +26,7 @@ from bookinfo import (
     ROOT,
     chapter_title,
     load_notebook,
+    stored_figures,
     toc_chapters,
 )
 from build_pdf import missing_tools, pdf_path
@@ -144,18 +145,12 @@ def test_the_text_holds_every_chapter_title(pdf):
 
 def test_figures_are_in(pdf, pdf_build):
     edition, path, _ = pdf
-    outputs = sum(1 for d in toc_chapters()
-                  for cell in load_notebook(ROOT / f"{d}.ipynb")["cells"]
-                  for out in cell.get("outputs", [])
-                  if "image/png" in out.get("data", {}))
+    outputs = sum(stored_figures(d) for d in toc_chapters())
     images = len(poppler("pdfimages", "-list", path).splitlines()[2:])
     assert images >= outputs, f"{edition}: {images} images for {outputs} figures"
-    # a translated edition's figures are drawn from their translated SVG
-    # (book/_ext/figure_text.py), one PNG each in the LaTeX folder
-    language = EDITIONS[edition].language
-    latex = pdf_build["output"] / BUILD / "latex" / edition
-    drawn = list(latex.glob(f"*.{language}.png"))
-    if not EDITIONS[edition].root:
+    if not EDITIONS[edition].root:  # each figure drawn from its translated SVG
+        latex = pdf_build["output"] / BUILD / "latex" / edition  # (figure_text.py)
+        drawn = list(latex.glob(f"*.{EDITIONS[edition].language}.png"))
         assert len(drawn) == outputs, (
             f"{edition}: {len(drawn)} figures drawn from a translated SVG, "
             f"{outputs} stored")

@@ -131,6 +131,13 @@ def load_notebook(path):
         return json.load(handle)
 
 
+def stored_figures(docname, root=ROOT):
+    """How many figures (image outputs) a chapter's notebook stores."""
+    return sum("image/png" in output.get("data", {})
+               for cell in load_notebook(Path(root) / f"{docname}.ipynb")["cells"]
+               for output in cell.get("outputs", []))
+
+
 def dump_notebook(nb):
     """The text Jupyter (nbformat) writes for `nb`: sorted keys, one-space indent."""
     return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"

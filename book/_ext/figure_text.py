@@ -39,7 +39,6 @@ logger = logging.getLogger(__name__)
 TEXT = re.compile(r"(<text\b[^>]*>)([^<]*)(</text>)")  # one plain text element
 GLYPHS = re.compile(r"<text\b[^>]*>(.*?)</text>", re.S)  # any text element
 TSPAN = re.compile(r"<tspan\b[^>]*>([^<]*)</tspan>")
-# A number, not the digit of a name (conv1); 3x3 is two numbers.
 # A number: its digits follow no letter (conv1 is a name) but x (3x3 is two
 # numbers); a sign belongs to it after a space or a bracket, not in 1-5.
 NUMBER = re.compile(r"(?:(?<![\w)\].])[-+](?=\d)|(?<![A-Za-wyz_\d.]))"
@@ -88,8 +87,9 @@ def messages(svg):
     found = []
     for _, words, _ in TEXT.findall(svg):
         text = html.unescape(words)
-        if english_words(text) and template(text)[0] not in found:
-            found.append(template(text)[0])
+        message = template(text)[0]
+        if english_words(text) and message not in found:
+            found.append(message)
     return found
 
 
@@ -139,12 +139,12 @@ def figure_messages(app, doctree):
 
 def translate_figures(app, doctree):
     """A translated edition: each figure shows its copy in the page's language."""
-    language = app.config.language
-    if app.builder.name == "gettext" or not language or language == "en":
-        return
     from editions import locale_dirs, this_edition
 
-    lang = this_edition(app.config).html_lang
+    edition = this_edition(app.config)
+    if app.builder.name == "gettext" or edition.root:  # the source edition
+        return
+    language, lang = edition.language, edition.html_lang
     domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
     catalog, found = init_locale(locale_dirs(app.srcdir, app.config), language,
                                  domain)

@@ -54,15 +54,20 @@ def _has_avx512():
 
 # PyTorch's own kernels, oneDNN's and MKL's each pick a code path from the CPU:
 # move all three off this machine's. Readers' CPUs have AVX2 or AVX-512. On an
-# AVX-512 machine (CI's), ATen and oneDNN take their AVX2 kernels, exactly what an
-# AVX2 reader runs; on an AVX2 machine, the x86-64 baseline (no AVX, no FMA), as
-# an AVX-512 one cannot be emulated. MKL_CBWR=COMPATIBLE is MKL's vendor-neutral
-# path, unlike MKL's own choice on every CPU (MKL_CBWR=AVX2 or SSE4_2 left three
-# fragile cells of chapters 3 and 4 unchanged here; COMPATIBLE moved them).
-BASELINE_ISA = ({"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+# AVX-512 machine (CI's), all three take their AVX2 kernels, exactly what an AVX2
+# reader runs (MKL_CBWR=AVX2: MKL's AVX2 path in its reproducible mode); on an
+# AVX2 machine, the x86-64 baseline (no AVX, no FMA) and MKL's vendor-neutral
+# path (MKL_CBWR=COMPATIBLE), as an AVX-512 CPU cannot be emulated. Evidence for
+# MKL's AVX2 path on an AVX-512 machine: chapter 3 as it stood before its fragile
+# digits were fixed (commit 16c70cc^) printed a different chaotic gradient
+# (x1.1e18 against x9.4e17) and a different training log under it, the same two
+# cells that COMPATIBLE moved, at half COMPATIBLE's cost in chapter 3 (30 s
+# against 45 s for the run; its float64 matrix products run 3x slower there).
+BASELINE_ISA = ({"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2",
+                 "MKL_CBWR": "AVX2"}
                 if _has_avx512() else
-                {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41"})
-BASELINE_ISA["MKL_CBWR"] = "COMPATIBLE"
+                {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41",
+                 "MKL_CBWR": "COMPATIBLE"})
 
 
 BASELINE_NAME = "outputs on another CPU's code paths"  # test names (see _unit)
@@ -90,7 +95,8 @@ class BaselineRun(NotebookCheck):
     values so that readers and other CI machines get the same text; this test
     proves it by re-running strict nbval over the notebook on other code paths
     (BASELINE_ISA): on CI's AVX-512 machine, PyTorch's and oneDNN's AVX2 kernels,
-    which is what readers with AVX2 CPUs run, and MKL's vendor-neutral path.
+    and MKL's AVX2 path, which is what readers with AVX2 CPUs run (on an AVX2
+    machine: the x86-64 baseline and MKL's vendor-neutral path).
     nbval's own run covers the machine's instruction set (AVX-512 on CI).
 
     One extra run, not one per instruction set: a second perturbed run would

@@ -43,6 +43,7 @@ TERM_EXCEPTIONS = {
     ("kernel", "Scratch memory inside a kernel"): COMPUTE_KERNEL,
     ("kernel", "runs the same kernels"): COMPUTE_KERNEL,
     ("kernel", "or GPU kernels"): COMPUTE_KERNEL,
+    ("kernel", "the AVX2 kernels of PyTorch"): COMPUTE_KERNEL,
     ("kernel", "the first call reads"): "a lazy layer's weight, not a kernel: "
     "the message mentions nn.LazyLinear's kernel-free weight",
     ("gain", "Stacking linear layers alone gains nothing"): "the verb, not the "

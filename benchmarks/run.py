@@ -173,25 +173,34 @@ def run_with_probe(notebook, probe_source):
 
 # Chapter 3 defines `explorer_update(init, gain, activation, depth, width)`: it runs
 # both passes (explorer_run: run_mlp's, on a cached gain-1 draw), moves the figure's
-# artists, renders the PNG that the widget shows and writes the readout. Gains cycle
-# so that no two calls are alike.
+# artists, renders the PNG that the widget shows and writes the readout. The two
+# sliders are the gain and the depth: gains cycle at the default and the largest
+# settings, depths cycle (46 to 50) at the largest width, so that no two calls are
+# alike. A menu change (scheme, width) first draws the new network's 50 layers
+# (explorer_network); "menu" times that at the largest settings, cache emptied.
 EXPLORER_PROBE = r'''
 import json, statistics, time
 EXPLORER_DEFAULT = dict(init="xavier_normal", activation="tanh", depth=10, width=128)
 EXPLORER_LARGEST = dict(init="xavier_normal", activation="tanh", depth=LIVE_DEPTH,
-                        width=LIVE_WIDTH)  # the live sliders' largest values
-def _measure(settings, n):
+                        width=LIVE_WIDTH)  # the live controls' largest values
+def _measure(settings, n, moves, before=lambda: None):
     times = []
-    explorer_update(gain=0.7, **settings)  # warm-up
+    explorer_update(**{**settings, **moves(-1)})  # warm-up
     for i in range(n):
+        before()
         start = time.perf_counter()
-        explorer_update(gain=(0.5, 0.8, 1.0, 1.3, 2.0)[i % 5], **settings)
+        explorer_update(**{**settings, **moves(i)})
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
     return {"settings": settings, "median_ms": statistics.median(times),
             "p95_ms": times[int(0.95 * (len(times) - 1))], "n": n}
-print(json.dumps({"default": _measure(EXPLORER_DEFAULT, 40),
-                  "largest": _measure(EXPLORER_LARGEST, 10)}))
+gains = lambda i: {"gain": (0.5, 0.8, 1.0, 1.3, 2.0)[i % 5]}
+depths = lambda i: {"gain": 1.3, "depth": LIVE_DEPTH - i % 5}
+print(json.dumps({"default": _measure(EXPLORER_DEFAULT, 40, gains),
+                  "largest": _measure(EXPLORER_LARGEST, 10, gains),
+                  "largest_depth": _measure(EXPLORER_LARGEST, 10, depths),
+                  "menu": _measure(EXPLORER_LARGEST, 5, gains,
+                                   explorer_network.cache_clear)}))
 '''
 
 LENET_PROBE = r'''

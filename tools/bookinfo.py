@@ -36,7 +36,7 @@ BUDGETS = {
     "notebook_above_floor_s": 30.0,  # each chapter, fresh kernel, 2 cores
     "tests_full_s": 180.0,           # the README's test command, 2 cores
     "tests_fast_s": 60.0,            # the fast tier with one notebook
-    "explorer_default_median_ms": 100.0,  # chapter 3's live explorer, default
+    "explorer_slider_median_ms": 100.0,  # ch. 3's live explorer, any slider move
     "explorer_html_median_ms": 16.0,      # the HTML explorer: one frame
     "page_bytes": 1_500_000,         # a chapter page: HTML plus images
 }

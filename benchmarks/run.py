@@ -174,16 +174,18 @@ def run_with_probe(notebook, probe_source):
 # Chapter 3 defines `explorer_update(init, gain, activation, depth, width)`: it runs
 # both passes (explorer_run: run_mlp's, on a cached gain-1 draw), moves the figure's
 # artists, renders the PNG that the widget shows and writes the readout. The two
-# sliders are the gain and the depth: gains cycle at the default and the largest
-# settings, depths cycle (46 to 50) at the largest width, so that no two calls are
-# alike. A menu change (scheme, width) first draws the new network's 50 layers
-# (explorer_network); "menu" times that at the largest settings, cache emptied.
+# sliders are the gain and the depth: gain positions near 0.5, 0.8, 1, 1.3 and 2
+# cycle at the default and the largest settings, depths 50 to 46 at the largest
+# width, so that no two consecutive calls are alike. A menu change (scheme, width)
+# first draws the new network's 50 layers (explorer_network): "menu" times it at
+# the largest settings with the cache emptied, for xavier_normal (one normal draw
+# a layer) and orthogonal (a QR decomposition a layer, the slowest scheme).
 EXPLORER_PROBE = r'''
-import json, statistics, time
+import json, math, statistics, time
 EXPLORER_DEFAULT = dict(init="xavier_normal", activation="tanh", depth=10, width=128)
 EXPLORER_LARGEST = dict(init="xavier_normal", activation="tanh", depth=LIVE_DEPTH,
                         width=LIVE_WIDTH)  # the live controls' largest values
-def _measure(settings, n, moves, before=lambda: None):
+def _measure(settings, n, moves, before=lambda: None, **label):
     times = []
     explorer_update(**{**settings, **moves(-1)})  # warm-up
     for i in range(n):
@@ -192,15 +194,21 @@ def _measure(settings, n, moves, before=lambda: None):
         explorer_update(**{**settings, **moves(i)})
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
-    return {"settings": settings, "median_ms": statistics.median(times),
+    return {"settings": {**settings, **label}, "median_ms": statistics.median(times),
             "p95_ms": times[int(0.95 * (len(times) - 1))], "n": n}
-gains = lambda i: {"gain": (0.5, 0.8, 1.0, 1.3, 2.0)[i % 5]}
-depths = lambda i: {"gain": 1.3, "depth": LIVE_DEPTH - i % 5}
+SLIDER = [min(WIDGET_GAINS, key=lambda g: abs(math.log(g / t)))
+          for t in (0.5, 0.8, 1.0, 1.3, 2.0)]  # positions of the gain slider
+gains = lambda i: {"gain": SLIDER[i % 5]}
+depths = lambda i: {"gain": SLIDER[3], "depth": LIVE_DEPTH - i % 5}
 print(json.dumps({"default": _measure(EXPLORER_DEFAULT, 40, gains),
                   "largest": _measure(EXPLORER_LARGEST, 10, gains),
-                  "largest_depth": _measure(EXPLORER_LARGEST, 10, depths),
+                  "largest_depth": _measure(EXPLORER_LARGEST, 10, depths,
+                                            depth="46-50"),
                   "menu": _measure(EXPLORER_LARGEST, 5, gains,
-                                   explorer_network.cache_clear)}))
+                                   explorer_network.cache_clear),
+                  "menu_orthogonal": _measure({**EXPLORER_LARGEST,
+                                               "init": "orthogonal"}, 5, gains,
+                                              explorer_network.cache_clear)}))
 '''
 
 LENET_PROBE = r'''

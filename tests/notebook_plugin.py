@@ -53,16 +53,19 @@ def _has_avx512():
 
 
 # PyTorch's own kernels, oneDNN's and MKL's each pick a code path from the CPU:
-# move all three off this machine's. Readers' CPUs have AVX2 or AVX-512. On an
-# AVX-512 machine (CI's), all three take their AVX2 kernels, exactly what an AVX2
-# reader runs (MKL_CBWR=AVX2: MKL's AVX2 path in its reproducible mode); on an
-# AVX2 machine, the x86-64 baseline (no AVX, no FMA) and MKL's vendor-neutral
-# path (MKL_CBWR=COMPATIBLE), as an AVX-512 CPU cannot be emulated. Evidence for
-# MKL's AVX2 path on an AVX-512 machine: chapter 3 as it stood before its fragile
-# digits were fixed (commit 16c70cc^) printed a different chaotic gradient
-# (x1.1e18 against x9.4e17) and a different training log under it, the same two
-# cells that COMPATIBLE moved, at half COMPATIBLE's cost in chapter 3 (30 s
-# against 45 s for the run; its float64 matrix products run 3x slower there).
+# move all three off this machine's. x86 readers' CPUs have AVX2 or AVX-512. On
+# an AVX-512 machine (CI's), all three take their AVX2 kernels, what an Intel AVX2
+# CPU runs (MKL_CBWR=AVX2: MKL's AVX2 branch in its reproducible mode, whose
+# float64 products matched MKL_ENABLE_INSTRUCTIONS=AVX2's bit for bit here; on
+# AMD CPUs MKL takes paths of its own); on an AVX2 machine, the x86-64 baseline
+# (no AVX, no FMA) and MKL's vendor-neutral path (MKL_CBWR=COMPATIBLE), as an
+# AVX-512 CPU cannot be emulated. Evidence for MKL's AVX2 branch on an AVX-512
+# machine: chapter 3 as it stood before its fragile digits were fixed (commit
+# 16c70cc^) printed another chaotic gradient under it (x1.1e18, where this
+# machine's default run printed x9.4e17) and another training log, the same two
+# cells that COMPATIBLE moved, at two thirds of COMPATIBLE's cost in chapter 3
+# (30 s against 45 s for the run; float64 products run several times slower
+# under COMPATIBLE).
 BASELINE_ISA = ({"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2",
                  "MKL_CBWR": "AVX2"}
                 if _has_avx512() else
@@ -95,15 +98,16 @@ class BaselineRun(NotebookCheck):
     values so that readers and other CI machines get the same text; this test
     proves it by re-running strict nbval over the notebook on other code paths
     (BASELINE_ISA): on CI's AVX-512 machine, PyTorch's and oneDNN's AVX2 kernels,
-    and MKL's AVX2 path, which is what readers with AVX2 CPUs run (on an AVX2
-    machine: the x86-64 baseline and MKL's vendor-neutral path).
+    and MKL's AVX2 path, which is what readers with Intel AVX2 CPUs run (on an
+    AVX2 machine: the x86-64 baseline and MKL's vendor-neutral path).
     nbval's own run covers the machine's instruction set (AVX-512 on CI).
 
     One extra run, not one per instruction set: a second perturbed run would
     only catch outputs fragile enough to survive one perturbation by chance, for
-    another run of the whole book. (The x86-64 baseline, SSE4.1, is what an AVX2
-    machine takes instead; on an AVX-512 machine it costs chapter 2 half its
-    run time again, for a path no reader's CPU takes.)
+    another run of the whole book. (The x86-64 baseline, SSE2, with oneDNN at
+    its lowest, SSE4.1, is what an AVX2 machine takes instead; on an AVX-512
+    machine it costs chapter 2 half its run time again, for a path no reader's
+    CPU takes.)
     """
 
     def runtest(self):

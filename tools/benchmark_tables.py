@@ -76,8 +76,11 @@ ROWS = [
      "gain slider: median / p95", _ms, _SLIDER_BUDGET, _slider_met),
     ("explorer.largest_depth", LIVE + "width 512, depth slider (46-50): median / "
      "p95", _ms, _SLIDER_BUDGET, _slider_met),
-    ("explorer.menu", LIVE + "a menu change (scheme or width) at depth 50, width "
-     "512, which first draws the network's 50 layers: median / p95", _ms, "", None),
+    ("explorer.menu", LIVE + "a menu change (scheme or width) to xavier_normal at "
+     "depth 50, width 512, which first draws the network's 50 layers: median / p95",
+     _ms, "", None),
+    ("explorer.menu_orthogonal", LIVE + "the same, to orthogonal (a QR "
+     "decomposition per layer): median / p95", _ms, "", None),
     ("explorer_html", "kernel-free explorer update in Chromium (script, style, "
      "layout): median / p95", lambda ex: _ms(ex, 1),
      f"median < {BUDGETS['explorer_html_median_ms']:.0f} ms",

@@ -2,13 +2,21 @@
 as matplotlib writes it with use_svg_figures (tools/canonical_helpers.py)."""
 
 import io
+import re
 
 import matplotlib
 
 matplotlib.use("agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
-from figure_text import english_words, messages, template, texts, translate  # noqa: E402
+from figure_text import (  # noqa: E402
+    english_words,
+    messages,
+    template,
+    texts,
+    translate,
+    with_fonts,
+)
 
 import canonical_helpers  # noqa: E402
 
@@ -54,6 +62,18 @@ def test_an_untranslated_word_stays_english_and_is_found(svg):
 def test_a_translation_naming_a_missing_number_is_not_used(svg):
     out = translate(svg, lambda message: "第 {5} 轮" if message == "epoch" else message)
     assert "epoch" in texts(out)
+
+
+def test_translated_words_ask_for_the_editions_fonts_first(svg):
+    fonts = ("Noto Sans CJK SC", "WenQuanYi Micro Hei")
+    out = with_fonts(svg, fonts)
+    families = re.findall(r"font-family:([^;\"]*)", out)
+    assert families and len(families) == len(re.findall("font-family", svg))
+    for family in families:  # before the generic family, where there is one
+        names = [name.strip(" '") for name in family.split(",")]
+        generic = names[-1:] if names[-1] == "sans-serif" else []
+        assert names[-2 - len(generic):] == [*fonts, *generic], family
+    assert with_fonts(svg, ()) == svg
 
 
 def test_what_counts_as_english():

@@ -393,8 +393,11 @@ def test_figures_show_their_words_in_the_page_language(built_book, html_dir, pag
     """Every figure a chapter stores is shown as its SVG, whose words are text, not
     outlines, with an alt text of words; on a translated edition's pages no English
     word is left in the figure or its alt text (book/_ext/figure_text.py; code
-    names, numbers and symbols aside)."""
-    translated = not EDITIONS[built_book["edition"]].root
+    names, numbers and symbols aside), and every text asks for the edition's
+    figure fonts."""
+    edition = EDITIONS[built_book["edition"]]
+    translated = not edition.root
+    fonts = ", ".join(f"'{font}'" for font in edition.figure_fonts)
     problems, shown = [], 0
     for name in toc_chapters():
         path = f"{name}.html"
@@ -405,7 +408,11 @@ def test_figures_show_their_words_in_the_page_language(built_book, html_dir, pag
                             f"{stored} stored")
         for img in figures:
             src, alt = img["src"], img.get("alt", "")
-            words = texts((html_dir / path).parent.joinpath(src).read_text("utf-8"))
+            svg = (html_dir / path).parent.joinpath(src).read_text("utf-8")
+            words = texts(svg)
+            families = set(re.findall(r"font-family:([^;\"]*)", svg))
+            if fonts and not all(fonts in family for family in families):
+                problems.append(f"{path}: {src} does not ask for {fonts}")
             shown += 1
             if not any(LETTER.search(text) for text in words):
                 problems.append(f"{path}: {src} has no words as text")

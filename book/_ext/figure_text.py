@@ -10,7 +10,11 @@ a figure's words, so this extension carries them:
   "layer 1" and "layer 30" are one message, ``layer {0}``, and a figure whose
   title states a measured 98% keeps its message when a re-run prints 97%;
 * a translated edition's pages show a copy of each SVG (``<hash>.<language>.svg``)
-  whose words come from that catalog, with the figure's own numbers put back.
+  whose words come from that catalog, with the figure's own numbers put back,
+  and whose texts ask for the edition's ``figure_fonts`` (its row of the edition
+  table) before the generic family: matplotlib names Latin fonts only, and a
+  machine's fontconfig may fill in Chinese from a brush-script Kai font (Debian's
+  TeX packages bring one) where a sans-serif one belongs.
   Its PDF (LaTeX takes the PNG) shows that copy rasterized by ``rsvg-convert``
   (Debian's librsvg2-bin, which the PDFs need besides TeX) at the stored PNG's
   width; without it the build warns and keeps the English PNG.
@@ -58,6 +62,9 @@ NAMES = frozenset({"ReLU", "Tanh", "Sigmoid", "SiLU", "tanh", "relu", "sigmoid",
                    "SGD", "Adam", "LSUV", "RMS", "Sobel", "Kaiming", "Xavier",
                    "kaiming", "xavier", "LeNet"})
 SVG_ROOT = re.compile(r"<svg\b")
+# A font-family list in a style attribute, up to its generic family if it has one.
+FAMILY = re.compile(r"(font-family:[^;\"]*?)(,?\s*\b(?:sans-serif|serif|monospace)\b)?"
+                    r"(?=\s*[;\"])")
 
 
 def english_words(text):
@@ -114,6 +121,17 @@ def translate(svg, gettext):
     return TEXT.sub(one, svg)
 
 
+def with_fonts(svg, fonts):
+    """`svg` with the font families `fonts` asked for in every text's font list,
+    before its generic family (sans-serif), so that they fill in what its Latin
+    fonts lack."""
+    if not fonts:
+        return svg
+    named = ", ".join(f"'{font}'" for font in fonts)
+    return FAMILY.sub(lambda m: f"{m.group(1)}, {named}"
+                      + (f", {m.group(2).lstrip(', ')}" if m.group(2) else ""), svg)
+
+
 def _svg_images(app, doctree):
     """(image node, SVG file) for the notebook figures of the document."""
     for node in doctree.findall(nodes.image):
@@ -152,7 +170,8 @@ def translate_figures(app, doctree):
         return
     for node, path in list(_svg_images(app, doctree)):
         copy = path.with_suffix(f".{language}.svg")
-        translated = translate(path.read_text(encoding="utf-8"), catalog.gettext)
+        translated = with_fonts(translate(path.read_text(encoding="utf-8"),
+                                          catalog.gettext), edition.figure_fonts)
         # the language picks the fallback font of the words' script (Chromium,
         # rsvg): Simplified Chinese glyphs, not the first CJK font installed
         translated = SVG_ROOT.sub(f'<svg xml:lang="{lang}"', translated, count=1)

@@ -61,6 +61,9 @@ PAGE_WIDTH = "() => document.documentElement.scrollWidth"
 # with the sidebar toggle, search and the other buttons, is not counted).
 HEADER_ROWS = """() => [...document.querySelectorAll('header.bd-header')]
     .filter(h => h.getBoundingClientRect().height > 0).length"""
+# The font families the page's text asks for, and chapter 3's explorer's.
+FONTS = """() => [document.body, document.querySelector('.mbm-init-explorer')]
+    .filter(Boolean).map(e => getComputedStyle(e).fontFamily)"""
 
 
 def book_pages():
@@ -97,12 +100,26 @@ def visits(edition, browser, server, pytestconfig):
                                 full_page=pytestconfig.getoption("full_screenshots"))
                 results[path] = {"problems": recorder.problems(),
                                  "math": page.evaluate(MATH_REPORT),
-                                 "header_rows": page.evaluate(HEADER_ROWS)}
+                                 "header_rows": page.evaluate(HEADER_ROWS),
+                                 "fonts": page.evaluate(FONTS)}
                 page.set_viewport_size(PHONE)  # the same page, laid out for a phone
                 results[path]["phone_width"] = page.evaluate(PAGE_WIDTH)
     finally:
         context.close()
     return results
+
+
+def test_text_asks_for_the_editions_fonts(visits, edition):
+    """An edition's `fonts` (its row of the table) come before the generic
+    family in the body's font list and the explorer's, on every page."""
+    fonts = ", ".join(f'"{font}"' for font in EDITIONS[edition].fonts)
+    others = {font for e in EDITIONS.values() for font in e.fonts} - set(
+        EDITIONS[edition].fonts)  # an edition without fonts asks for none
+    wrong = {path: v["fonts"] for path, v in visits.items() if not all(
+        (fonts in family and family.index(fonts) < family.index("sans-serif")
+         if fonts else True) and not any(font in family for font in others)
+        for family in v["fonts"])}
+    assert not wrong, f"pages whose text does not ask for {fonts!r} first: {wrong}"
 
 
 def test_pages_load_offline_without_errors(visits):

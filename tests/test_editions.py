@@ -36,8 +36,8 @@ def test_everything_else_is_derived():
       {"name": "en", "language": "fr", "label": "Français"}], "name is used twice"),
     ([{"name": "en", "language": "english", "label": "English"}], "not a language"),
     ([{"name": "en", "language": "en", "label": "English"},
-      {"name": "zh", "language": "zh_CN", "label": "中文", "figure_fonts": "Noto"}],
-     "figure_fonts must be a list"),
+      {"name": "zh", "language": "zh_CN", "label": "中文", "fonts": "Noto"}],
+     "fonts must be a list"),
 ])
 def test_a_bad_table_says_what_is_wrong(rows, message):
     with pytest.raises(ValueError, match=message):
@@ -57,7 +57,7 @@ def french_copy(tmp_path_factory):
             shutil.copyfile(source, target)
     # the one change to the book's sources: a row in the table ...
     config_text = (copy / "_config.yml").read_text(encoding="utf-8")
-    last = ("      - {name: zh, language: zh_CN, label: 中文, figure_fonts: [Noto Sans "
+    last = ("      - {name: zh, language: zh_CN, label: 中文, fonts: [Noto Sans "
             "CJK SC,\n         Source Han Sans SC, PingFang SC, Microsoft YaHei, "
             "WenQuanYi Micro Hei]}\n")
     assert last in config_text, "the table's last row moved; update this test"

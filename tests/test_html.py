@@ -397,7 +397,7 @@ def test_figures_show_their_words_in_the_page_language(built_book, html_dir, pag
     figure fonts."""
     edition = EDITIONS[built_book["edition"]]
     translated = not edition.root
-    fonts = ", ".join(f"'{font}'" for font in edition.figure_fonts)
+    fonts = ", ".join(f"'{font}'" for font in edition.fonts)
     problems, shown = [], 0
     for name in toc_chapters():
         path = f"{name}.html"

@@ -2,8 +2,9 @@
 
 Each row names an edition (`name`: what the tools, the tests and the site's
 folders call it), its Sphinx `language` and the `label` of the edition switch;
-optionally its `figure_fonts`, the font families that the figures' translated
-words ask for first (book/_ext/figure_text.py).
+optionally its `fonts`, the font families that its pages and its figures'
+translated words ask for before the generic sans-serif (editions.py,
+figure_text.py).
 Everything else is derived here, once: the first row is the source language
 (English) at the site's root; every other edition lives in a folder named after
 it, with its PDF named after it too, and its catalogs in locales/<language>/.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 CONFIG = "book_editions"
 PDF_STEM = "module-by-module"
 BUNDLE = "module-by-module-html.zip"  # the offline zip, at the site root
-FIELDS = ("name", "language", "label", "figure_fonts")  # a row's keys
+FIELDS = ("name", "language", "label", "fonts")  # a row's keys
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Edition:
     language: str  # Sphinx's language code: "en", "zh_CN"
     label: str     # the edition switch's link text: "English", "中文"
     root: bool     # the first edition: the site's root folder
-    figure_fonts: tuple = ()  # font families for the figures' translated words
+    fonts: tuple = ()  # font families for its script, before sans-serif
 
     @property
     def folder(self):
@@ -55,11 +56,11 @@ def edition_table(rows):
         if not isinstance(row, dict) or not (
                 {"name", "language", "label"} <= set(row) <= {*FIELDS}):
             raise ValueError(f"{CONFIG}[{i}] must have exactly name, language and "
-                             f"label (and may have figure_fonts), got {row!r}")
-        fonts = row.get("figure_fonts", [])
+                             f"label (and may have fonts), got {row!r}")
+        fonts = row.get("fonts", [])
         if not (isinstance(fonts, list) and all(
                 isinstance(f, str) and re.fullmatch(r"[\w .-]+", f) for f in fonts)):
-            raise ValueError(f"{CONFIG}[{i}]: figure_fonts must be a list of font "
+            raise ValueError(f"{CONFIG}[{i}]: fonts must be a list of font "
                              f"family names, got {fonts!r}")
         if not re.fullmatch(r"[a-z]{2,3}(_[A-Za-z0-9]+)?", str(row["language"])):
             raise ValueError(f"{CONFIG}[{i}]: {row['language']!r} is not a language "
@@ -68,7 +69,7 @@ def edition_table(rows):
             raise ValueError(f"{CONFIG}[{i}]: name {row['name']!r} must be lower-case "
                              "letters, digits and dashes (it names a folder)")
         editions.append(Edition(row["name"], row["language"], str(row["label"]),
-                                root=i == 0, figure_fonts=tuple(fonts)))
+                                root=i == 0, fonts=tuple(fonts)))
     if editions[0].language != "en":
         raise ValueError(f"{CONFIG}: the first edition is the source, English, "
                          f"not {editions[0].language!r}")

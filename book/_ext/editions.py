@@ -35,6 +35,11 @@ backport (the search index below):
 * translated toctree captions ("Chapters", "Reference"): sphinx-external-toc
   inserts the toctrees from _toc.yml after Sphinx has translated the page, so
   their captions are looked up in the page's catalog once they are there;
+* the edition's fonts (``fonts`` in its row of the table): the theme asks for
+  ``system-ui, sans-serif``, and where the system font lacks the script, the
+  generic family is whatever fontconfig picks for it (on Debian with the TeX
+  packages, a brush-script Kai font for Chinese); the pages ask for the
+  edition's families first;
 * a front door in the page's language: sphinx-external-toc writes each
   edition's index.html as one bare ``<meta>`` redirect to the intro; this
   extension writes it first, as a page with its ``lang``, charset, title and a
@@ -252,6 +257,19 @@ def check_editions(app, config):
     this_edition(config)
 
 
+def ask_for_fonts(app, pagename, templatename, context, doctree):
+    """The edition's font families, before the theme's system font stack (the
+    `metatags` go into every page's <head>, before the theme's stylesheet, which
+    sets these variables on `html`; `html:root` outranks it)."""
+    fonts = this_edition(app.config).fonts
+    if fonts:
+        stack = ", ".join(f'"{font}"' for font in fonts)
+        context["metatags"] = context.get("metatags", "") + (
+            "<style>html:root { --pst-font-family-base: system-ui, " + stack + ", "
+            "var(--pst-font-family-base-system); --pst-font-family-heading: "
+            "system-ui, " + stack + ", var(--pst-font-family-base-system); }</style>")
+
+
 def write_front_door(app, exception):
     """index.html: the redirect to the book's first page, as a page of this
     edition (written before sphinx-external-toc's bare one, which then leaves
@@ -276,6 +294,7 @@ def setup(app):
     app.add_search_language(SearchChineseIndexedTerms)
     app.add_css_file("editions.css")
     app.connect("html-page-context", add_switch, priority=400)
+    app.connect("html-page-context", ask_for_fonts)
     app.connect("builder-inited", register_booktheme)
     app.connect("html-page-context", fix_header_buttons, priority=900)
     app.connect("build-finished", write_front_door, priority=400)

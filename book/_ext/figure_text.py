@@ -11,7 +11,7 @@ a figure's words, so this extension carries them:
   title states a measured 98% keeps its message when a re-run prints 97%;
 * a translated edition's pages show a copy of each SVG (``<hash>.<language>.svg``)
   whose words come from that catalog, with the figure's own numbers put back,
-  and whose texts ask for the edition's ``figure_fonts`` (its row of the edition
+  and whose texts ask for the edition's ``fonts`` (its row of the edition
   table) before the generic family: matplotlib names Latin fonts only, and a
   machine's fontconfig may fill in Chinese from a brush-script Kai font (Debian's
   TeX packages bring one) where a sans-serif one belongs.
@@ -171,7 +171,7 @@ def translate_figures(app, doctree):
     for node, path in list(_svg_images(app, doctree)):
         copy = path.with_suffix(f".{language}.svg")
         translated = with_fonts(translate(path.read_text(encoding="utf-8"),
-                                          catalog.gettext), edition.figure_fonts)
+                                          catalog.gettext), edition.fonts)
         # the language picks the fallback font of the words' script (Chromium,
         # rsvg): Simplified Chinese glyphs, not the first CJK font installed
         translated = SVG_ROOT.sub(f'<svg xml:lang="{lang}"', translated, count=1)

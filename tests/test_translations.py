@@ -49,6 +49,8 @@ TERM_EXCEPTIONS = {
     ("gain", "Stacking linear layers alone gains nothing"): "the verb, not the "
     "init gain",
     ("shortcut", "two tempting shortcuts"): "an easy way out, not a residual path",
+    ("guard", "agree guards against pairing"): "the verb, not torch.compile's guard",
+    ("guard", "Registration also guards you"): "the verb, not torch.compile's guard",
     ("module", "4. Inside nn.Module"): "the class name in the chapter title",
     ("module", "Module by Module"): "the book's name, which stays English",
     ("label smoothing", "cross-entropy label smoothing"): "a figure's axis label: "

@@ -319,11 +319,18 @@ def rule_wrong_answers(nb, path):
 def rule_plumbing_removed(nb, path):
     """Plumbing (code that only builds a widget, a web view or a figure's layout,
     titled `# @title Plumbing: ...`) stays out of the HTML book's reading flow:
-    the cell carries `remove-cell`."""
-    return [f"code cell {i + 1}: plumbing without the tag 'remove-cell'"
-            for i, cell in enumerate(code_cells(nb))
-            if cell_source(cell).startswith(PLUMBING_PREFIX)
-            and "remove-cell" not in tags(cell)]
+    the cell carries `remove-cell`. And only plumbing does: a removed cell says
+    what it is, so that a dropped tag is noticed too."""
+    problems = []
+    for i, cell in enumerate(code_cells(nb)):
+        plumbing = cell_source(cell).startswith(PLUMBING_PREFIX)
+        if plumbing and "remove-cell" not in tags(cell):
+            problems.append(f"code cell {i + 1}: plumbing without the tag "
+                            "'remove-cell'")
+        elif "remove-cell" in tags(cell) and not plumbing:
+            problems.append(f"code cell {i + 1}: 'remove-cell' on a cell not titled "
+                            f"{PLUMBING_PREFIX!r}")
+    return problems
 
 
 def rule_asserts(nb, path):

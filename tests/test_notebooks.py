@@ -150,6 +150,7 @@ CASES = {
     "rule_plumbing_removed": [
         set_metadata(7, tags=[]),
         set_metadata(7, tags=["hide-input"]),
+        set_metadata(5, tags=["remove-cell"]),
     ],
     "rule_standalone": [
         set_source(3, "import torch\nfrom canonical_helpers import set_seed"),

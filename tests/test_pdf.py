@@ -21,10 +21,10 @@ import pytest
 
 from bookinfo import (
     BOOK,
-    BUILD,
     EDITIONS,
     ROOT,
     chapter_title,
+    latex_dir,
     load_notebook,
     stored_figures,
     toc_chapters,
@@ -72,8 +72,7 @@ def pdf(request, pdf_build):
     path = pdf_path(edition, pdf_build["output"])
     if not path.is_file():
         pytest.fail(f"the {edition} PDF was not built:\n{pdf_build['log'][-3000:]}")
-    log = (pdf_build["output"] / BUILD / "latex" / edition
-           / path.with_suffix(".log").name)
+    log = latex_dir(edition, pdf_build["output"]) / path.with_suffix(".log").name
     return edition, path, log.read_text(errors="replace")
 
 
@@ -149,7 +148,7 @@ def test_figures_are_in(pdf, pdf_build):
     images = len(poppler("pdfimages", "-list", path).splitlines()[2:])
     assert images >= outputs, f"{edition}: {images} images for {outputs} figures"
     if not EDITIONS[edition].root:  # each figure drawn from its translated SVG
-        latex = pdf_build["output"] / BUILD / "latex" / edition  # (figure_text.py)
+        latex = latex_dir(edition, pdf_build["output"])  # (figure_text.py)
         drawn = list(latex.glob(f"*.{EDITIONS[edition].language}.png"))
         assert len(drawn) == outputs, (
             f"{edition}: {len(drawn)} figures drawn from a translated SVG, "

@@ -14,6 +14,7 @@ import functools
 import json
 import posixpath
 import re
+import shlex
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -123,6 +124,16 @@ def readme_commands(root=ROOT):
             for line in block.splitlines() if line.strip()]
 
 
+def readme_test_commands(root=ROOT):
+    """The README's two test commands as argument lists, run from the repository
+    root: the full one (what follows the venv set-up), and the fast tier with its
+    example notebook as the last argument."""
+    commands = readme_commands(root)
+    full = next(c for c in commands if c.endswith(".venv/bin/pytest"))
+    fast = next(c for c in commands if c.startswith('.venv/bin/pytest -m "not slow"'))
+    return shlex.split(full.split("&&")[-1]), shlex.split(fast)
+
+
 # --- notebooks
 
 
@@ -227,6 +238,12 @@ def site_root(output=None):
     return Path(output or ROOT) / BUILD / "html"
 
 
+def latex_dir(edition, output=None):
+    """Where an edition's LaTeX (and XeLaTeX's log) goes (tools/build_pdf.py):
+    <output>/_build/latex/<edition>."""
+    return Path(output or ROOT) / BUILD / "latex" / edition
+
+
 def editions(root=ROOT):
     """The book's editions (edition_table.Edition), in _config.yml's order."""
     config = load_yaml(Path(root) / "_config.yml")["sphinx"]["config"]
@@ -234,6 +251,7 @@ def editions(root=ROOT):
 
 
 EDITIONS = {edition.name: edition for edition in editions()}  # "en", "zh"
+SOURCE_LANGUAGE = next(e for e in EDITIONS.values() if e.root).language  # "en"
 
 
 def frame_text(language, msgid, root=ROOT):
@@ -241,7 +259,7 @@ def frame_text(language, msgid, root=ROOT):
     (locales/<language>/LC_MESSAGES/sphinx.po, which the site's extensions also
     read through Sphinx); English, and a missing translation, give msgid."""
     path = Path(root) / "locales" / language / "LC_MESSAGES" / "sphinx.po"
-    if language == "en" or not path.exists():
+    if language == SOURCE_LANGUAGE or not path.exists():
         return msgid
     return _frame_catalog(str(path), path.stat().st_mtime_ns).get(msgid) or msgid
 

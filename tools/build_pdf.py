@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import translations
-from bookinfo import BUILD, EDITIONS, ROOT, frame_text, load_yaml
+from bookinfo import BUILD, EDITIONS, ROOT, frame_text, latex_dir, load_yaml
 from build_book import all_at_once, site_root
 
 AUTHOR = "The Module by Module authors"  # sphinx.po translates it
@@ -46,7 +46,7 @@ def pdf_path(edition, output=None):
 def latex(edition, output=None):
     """Write the edition's LaTeX; returns (exit status, its folder, .tex name)."""
     out = Path(output or ROOT) / BUILD
-    folder = out / "latex" / edition
+    folder = latex_dir(edition, output)
     language = EDITIONS[edition].language
     tex = Path(EDITIONS[edition].pdf).with_suffix(".tex").name
     title = load_yaml(ROOT / "_config.yml")["title"]  # the book's name, in all

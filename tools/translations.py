@@ -36,7 +36,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from bookinfo import BUILD, EDITIONS, ROOT, site_root
+from bookinfo import BUILD, EDITIONS, ROOT, SOURCE_LANGUAGE, site_root
 
 LOCALES = ROOT / "locales"
 GETTEXT = ROOT / BUILD / "gettext"
@@ -76,8 +76,8 @@ def build_sphinx(builder, outdir, doctrees, overrides, strict=True):
     """
     from jupyter_book.sphinx import build_sphinx as jb_build_sphinx
 
-    language = overrides.get("language", "en")
-    if language != "en" and builder != "gettext":
+    language = overrides.get("language", SOURCE_LANGUAGE)
+    if language != SOURCE_LANGUAGE and builder != "gettext":
         compiled = compile_catalogs(language, Path(doctrees) / "locales")
         overrides = {"locale_dirs": [str(compiled)], "gettext_auto_build": False,
                      **overrides}

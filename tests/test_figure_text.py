@@ -2,7 +2,6 @@
 as matplotlib writes it with use_svg_figures (tools/canonical_helpers.py)."""
 
 import io
-import re
 
 import matplotlib
 
@@ -11,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from figure_text import (  # noqa: E402
     english_words,
+    font_families,
     messages,
     template,
     texts,
@@ -67,8 +67,8 @@ def test_a_translation_naming_a_missing_number_is_not_used(svg):
 def test_translated_words_ask_for_the_editions_fonts_first(svg):
     fonts = ("Noto Sans CJK SC", "WenQuanYi Micro Hei")
     out = with_fonts(svg, fonts)
-    families = re.findall(r"font-family:([^;\"]*)", out)
-    assert families and len(families) == len(re.findall("font-family", svg))
+    families = font_families(out)
+    assert families and len(families) == svg.count("font-family")
     for family in families:  # before the generic family, where there is one
         names = [name.strip(" '") for name in family.split(",")]
         generic = names[-1:] if names[-1] == "sans-serif" else []

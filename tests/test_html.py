@@ -19,7 +19,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
-from figure_text import english_words, texts
+from figure_text import english_words, font_families, texts
 
 from bookinfo import (
     BOOK,
@@ -410,8 +410,7 @@ def test_figures_show_their_words_in_the_page_language(built_book, html_dir, pag
             src, alt = img["src"], img.get("alt", "")
             svg = (html_dir / path).parent.joinpath(src).read_text("utf-8")
             words = texts(svg)
-            families = set(re.findall(r"font-family:([^;\"]*)", svg))
-            if fonts and not all(fonts in family for family in families):
+            if fonts and not all(fonts in family for family in font_families(svg)):
                 problems.append(f"{path}: {src} does not ask for {fonts}")
             shown += 1
             if not any(LETTER.search(text) for text in words):

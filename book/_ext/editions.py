@@ -79,10 +79,6 @@ FRONT_DOOR = """<!DOCTYPE html>
 """
 
 
-def _language(config):
-    return config.language or "en"
-
-
 def editions(config):
     """Every edition (edition_table.Edition), from the config's table."""
     return edition_table(getattr(config, CONFIG))
@@ -122,13 +118,14 @@ def register_booktheme(app):
     from babel.messages.pofile import read_po
 
     _FIXES.clear()
-    if this_edition(app.config).root:
+    edition = this_edition(app.config)
+    if edition.root:
         return
-    po_path = Path(app.srcdir, "locales", _language(app.config), "LC_MESSAGES",
+    po_path = Path(app.srcdir, "locales", edition.language, "LC_MESSAGES",
                    f"{BOOKTHEME}.po")
     if not po_path.exists():
         logger.warning(f"{po_path} is missing: the header buttons of the "
-                       f"{_language(app.config)} edition stay in the theme's words")
+                       f"{edition.language} edition stay in the theme's words")
         return
     for folder in locale_dirs(app.srcdir, app.config):
         app.add_message_catalog(BOOKTHEME, folder)
@@ -190,7 +187,7 @@ class TranslateTocCaptions(SphinxTransform):
     default_priority = 110
 
     def apply(self, **kwargs):
-        if _language(self.config) == "en":
+        if this_edition(self.config).root:
             return
         toctrees = [t for t in self.document.findall(addnodes.toctree)
                     if t.get("caption")]
@@ -266,8 +263,8 @@ def ask_for_fonts(app, pagename, templatename, context, doctree):
         stack = ", ".join(f'"{font}"' for font in fonts)
         context["metatags"] = context.get("metatags", "") + (
             "<style>html:root { --pst-font-family-base: system-ui, " + stack + ", "
-            "var(--pst-font-family-base-system); --pst-font-family-heading: "
-            "system-ui, " + stack + ", var(--pst-font-family-base-system); }</style>")
+            "var(--pst-font-family-base-system); "
+            "--pst-font-family-heading: var(--pst-font-family-base); }</style>")
 
 
 def write_front_door(app, exception):

@@ -63,6 +63,7 @@ NAMES = frozenset({"ReLU", "Tanh", "Sigmoid", "SiLU", "tanh", "relu", "sigmoid",
                    "kaiming", "xavier", "LeNet"})
 SVG_ROOT = re.compile(r"<svg\b")
 # A font-family list in a style attribute, up to its generic family if it has one.
+FAMILIES = re.compile(r"font-family:([^;\"]*)")  # each list, whole
 FAMILY = re.compile(r"(font-family:[^;\"]*?)(,?\s*\b(?:sans-serif|serif|monospace)\b)?"
                     r"(?=\s*[;\"])")
 
@@ -119,6 +120,11 @@ def translate(svg, gettext):
             return match.group(0)
         return match.group(1) + html.escape(text, quote=False) + match.group(3)
     return TEXT.sub(one, svg)
+
+
+def font_families(svg):
+    """Every font-family list in `svg`'s style attributes, as written."""
+    return FAMILIES.findall(svg)
 
 
 def with_fonts(svg, fonts):
